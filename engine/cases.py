@@ -1,0 +1,96 @@
+"""Running one case of a theme: start it, list who must act, complete a task.
+
+A case here is an in-memory SpiffWorkflow instance; persisting it is the caller's job
+(see serialization.py). Every engine step runs with the safe expression environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .expressions import UnsafeExpression, safe_script_engine
+from .problems import CaseStepError, TaskNotReady
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A task waiting for a person: its engine id, BPMN id, label and lane."""
+
+    task_id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+
+
+def start_case(spec, subprocess_specs, data: dict) -> BpmnWorkflow:
+    """Create a case with `data` as its starting variables and run it to the first human task."""
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=safe_script_engine())
+    workflow.task_tree.data.update(data)
+    _advance(workflow)
+    return workflow
+
+
+def open_tasks(workflow: BpmnWorkflow) -> list[OpenTask]:
+    """Human tasks that are ready, in the diagram's order (parallel branches top to bottom)."""
+    result = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        result.append(OpenTask(str(task.id), spec.bpmn_id or spec.name,
+                               spec.bpmn_name or spec.bpmn_id or spec.name, spec.lane))
+    return result
+
+
+def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict | None = None) -> None:
+    """Complete a ready human task with `data` merged into its variables, then advance."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, KeyError, WorkflowException):
+        raise TaskNotReady("任务不存在") from None
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady("该任务已被办理或尚未开始")
+    task.data.update(data or {})
+    try:
+        task.run()
+    except (WorkflowException, UnsafeExpression) as exc:
+        raise CaseStepError(_describe(exc), task.task_spec.bpmn_id) from None
+    _advance(workflow)
+
+
+def refresh_timers(workflow: BpmnWorkflow) -> None:
+    """Fire timers that are due and run whatever they release."""
+    workflow.refresh_timers()
+    _advance(workflow)
+
+
+def element_progress(workflow: BpmnWorkflow) -> dict[str, list[str]]:
+    """BPMN ids that are done and that are waiting now, for highlighting the diagram."""
+    completed, active = set(), set()
+    for task in workflow.get_tasks():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            completed.add(bpmn_id)
+        elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            active.add(bpmn_id)
+    return {"completed": sorted(completed - active), "active": sorted(active)}
+
+
+def _advance(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.do_engine_steps()
+    except (WorkflowException, UnsafeExpression) as exc:
+        task = getattr(exc, "task", None)
+        raise CaseStepError(_describe(exc),
+                            task.task_spec.bpmn_id if task is not None else None) from None
+
+
+def _describe(exc: Exception) -> str:
+    task = getattr(exc, "task", None)
+    where = f"在“{task.task_spec.bpmn_name or task.task_spec.bpmn_id}”处" if task is not None else ""
+    return f"流程运行出错{where}：{exc}"
