@@ -92,5 +92,7 @@ def _advance(workflow: BpmnWorkflow) -> None:
 
 def _describe(exc: Exception) -> str:
     task = getattr(exc, "task", None)
-    where = f"在“{task.task_spec.bpmn_name or task.task_spec.bpmn_id}”处" if task is not None else ""
+    where = ""
+    if task is not None:
+        where = f"在“{task.task_spec.bpmn_name or task.task_spec.bpmn_id}”处"
     return f"流程运行出错{where}：{exc}"

@@ -42,5 +42,6 @@ def parse_untrusted(data: bytes | str) -> etree._Element:
         raise ThemeInvalid([Problem(f"XML 格式错误，{line}{exc.msg}")]) from None
     # A DOCTYPE has no business in BPMN; refusing it closes entity tricks for every lxml.
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise ThemeInvalid([Problem("不允许 DOCTYPE 声明（可能是 XML 实体攻击），请删除后重新上传")])
+        message = "不允许 DOCTYPE 声明（可能是 XML 实体攻击），请删除后重新上传"
+        raise ThemeInvalid([Problem(message)])
     return tree.getroot()
