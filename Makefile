@@ -1,0 +1,52 @@
+# Two commands for a new machine: `make run` and `make test` (see README.md).
+# Every step is stamped, so a second run reinstalls or rebuilds nothing unchanged.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP     := $(VENV)/.installed
+NODE_STAMP   := node_modules/.installed
+ASSETS_STAMP := webapp/static/dist/.built
+ASSET_SOURCES := $(wildcard webapp/assets/*)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: setup run test bench lint worker clean
+
+setup: $(PY_STAMP) $(ASSETS_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(ASSETS_STAMP): $(NODE_STAMP) $(ASSET_SOURCES)
+	npm run --silent build
+	touch $@
+
+run: setup
+	$(BIN)/yjs db upgrade
+	$(BIN)/yjs load-themes
+	$(BIN)/yjs demo-users
+	$(BIN)/yjs serve --host $(HOST) --port $(PORT)
+
+worker: setup
+	$(BIN)/yjs worker
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) node_modules webapp/static/dist .pytest_cache

@@ -1,0 +1,45 @@
+"""YJS web application: the only package that knows HTTP and the database."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from .config import load_config
+from .db import Database
+from .extensions import api, csrf, login_manager
+from .logging_setup import install_masking_filter
+
+db = Database()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory; `config` overrides environment settings (tests)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(config))
+    app.json.ensure_ascii = False
+    install_masking_filter(logging.getLogger())
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+
+    from . import errors
+    from .views import admin, api_views, applicant, auth, clerk, health, modeler
+
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(applicant.bp)
+    app.register_blueprint(clerk.bp)
+    app.register_blueprint(modeler.bp)
+    app.register_blueprint(admin.bp)
+    for blueprint in api_views.blueprints:
+        api.register_blueprint(blueprint)
+
+    from .templating import register_filters
+
+    register_filters(app)
+    return app

@@ -1,0 +1,96 @@
+"""The `yjs` command: database, themes, users, serving and the background worker."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app
+from .db import db_session
+from .models import Role
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
+             add_version_option=False)
+def main():
+    """YJS 一件事集成服务 management commands."""
+
+
+@main.group()
+def db():
+    """Database schema (alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str):
+    from .migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo("数据库已迁移到最新版本")
+
+
+@main.command("load-themes")
+@with_appcontext
+def load_themes():
+    """Load the item catalog and the shipped themes from processes/."""
+    from .services.shipped_themes import load_shipped
+
+    session = db_session()
+    report = load_shipped(session, current_app.config["PROCESSES_DIR"])
+    session.commit()
+    for line in report:
+        click.echo(line)
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--department", default=None, help="部门编码，如 PSB；窗口人员为 FRONT_DESK")
+@click.password_option()
+@with_appcontext
+def create_user(username, role, display_name, department, password):
+    from .services.accounts import create_user as create
+
+    session = db_session()
+    create(session, None, username=username, role=Role(role), display_name=display_name,
+           department_code=department, password=password)
+    session.commit()
+    click.echo(f"已创建账号 {username}")
+
+
+@main.command("demo-users")
+@with_appcontext
+def demo_users():
+    """Create one demo account per role (idempotent) and print the logins."""
+    from .services.accounts import ensure_demo_users
+
+    session = db_session()
+    logins = ensure_demo_users(session)
+    session.commit()
+    click.echo("演示账号（用户名 / 密码 / 角色）：")
+    for username, password, label in logins:
+        click.echo(f"  {username:<14} {password:<12} {label}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int):
+    """Serve the web app (development server, threaded)."""
+    app = create_app()
+    click.echo(f"YJS 已启动：http://{host}:{port}")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="只运行一轮后退出")
+@click.option("--interval", default=30.0, type=float, help="两轮之间的秒数")
+def worker(once: bool, interval: float):
+    """Background worker: fires due timers and deadline checks (several may run at once)."""
+    from .worker import run_worker
+
+    run_worker(create_app(), once=once, interval=interval)

@@ -1,0 +1,95 @@
+"""Database engine, metadata and the per-request session.
+
+One session per application context; the request (or worker job) commits at its edge,
+services only flush.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, current_app, g
+from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# jsonb on PostgreSQL (queryable, compact); JSON text elsewhere. Engine state survives
+# jsonb's key reordering because task data is stored whole (engine/serialization.py).
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _dumps(value) -> str:
+    # Chinese stays readable UTF-8 in the database instead of \uXXXX escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, json_serializer=_dumps,
+                               connect_args={"timeout": 15, "check_same_thread": False})
+        _tune_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (the documented
+        # recipe), so row versions and rollbacks behave as on PostgreSQL.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Flask extension holding the engine and handing out one session per app context."""
+
+    def __init__(self):
+        self.engine: Engine | None = None
+        self.session_factory: sessionmaker | None = None
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions["yjs_db"] = self
+        app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def _close_session(_exc=None) -> None:
+        session = g.pop("_yjs_session", None)
+        if session is not None:
+            session.close()
+
+
+def get_db() -> Database:
+    return current_app.extensions["yjs_db"]
+
+
+def db_session() -> Session:
+    """The session of the current request or job."""
+    if "_yjs_session" not in g:
+        g._yjs_session = get_db().session_factory()
+    return g._yjs_session

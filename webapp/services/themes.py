@@ -1,0 +1,145 @@
+"""Theme drafts and versions: analysts save, the server validates, admins publish.
+
+A published version is immutable and self-contained: diagram, engine spec, routing of
+its tasks and a snapshot of its items and form, so later catalog edits never change a
+running case.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.problems import Problem, ThemeInvalid
+from engine.theme_spec import compile_theme
+
+from ..models import Department, Role, Theme, ThemeDraft, ThemeVersion, User
+from . import audit, theme_forms
+from .case_engine import serializer
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+FRONT_DESK = "FRONT_DESK"
+
+
+def get_theme(session: Session, code: str) -> Theme:
+    theme = session.scalars(select(Theme).where(Theme.code == code)).one_or_none()
+    if theme is None:
+        raise NotFound("主题不存在")
+    return theme
+
+
+def list_themes(session: Session) -> list[Theme]:
+    return list(session.scalars(select(Theme).order_by(Theme.id)))
+
+
+def latest_version(session: Session, theme: Theme) -> ThemeVersion | None:
+    stmt = (select(ThemeVersion).where(ThemeVersion.theme_id == theme.id)
+            .order_by(ThemeVersion.number.desc()).limit(1))
+    return session.scalars(stmt).first()
+
+
+def latest_draft(session: Session, theme: Theme) -> ThemeDraft | None:
+    stmt = (select(ThemeDraft).where(ThemeDraft.theme_id == theme.id)
+            .order_by(ThemeDraft.id.desc()).limit(1))
+    return session.scalars(stmt).first()
+
+
+def versions(session: Session, theme: Theme) -> list[ThemeVersion]:
+    stmt = (select(ThemeVersion).where(ThemeVersion.theme_id == theme.id)
+            .order_by(ThemeVersion.number.desc()))
+    return list(session.scalars(stmt))
+
+
+def lane_departments(session: Session) -> dict[str, str]:
+    """Lane name → department code, from the departments table (configurable, not code)."""
+    mapping = {}
+    for dept in session.scalars(select(Department)):
+        mapping[dept.name] = dept.code
+        for lane in dept.lane_names or []:
+            mapping[lane] = dept.code
+    return mapping
+
+
+def compile_draft(session: Session, theme: Theme, bpmn_xml: str):
+    """Compile the diagram and check it against the theme's items; raise ThemeInvalid."""
+    compiled = compile_theme(bpmn_xml, lane_departments(session))
+    problems = _check_against_definition(theme.definition, compiled.human_tasks)
+    if problems:
+        raise ThemeInvalid(problems)
+    return compiled
+
+
+def _check_against_definition(definition: dict, human_tasks: dict) -> list[Problem]:
+    problems = []
+    for key, label in (("acceptance_task", "综合受理"), ("delivery_task", "统一出件")):
+        bpmn_id = definition.get(key)
+        task = human_tasks.get(bpmn_id)
+        if task is None:
+            problems.append(Problem(f"图中缺少{label}任务 {bpmn_id}（主题定义要求）", bpmn_id))
+        elif task.department != FRONT_DESK:
+            problems.append(Problem(f"{label}任务应位于综合窗口泳道，现位于“{task.lane}”", bpmn_id))
+    for item in definition.get("items", []):
+        task = human_tasks.get(item["task"])
+        if task is None:
+            problems.append(Problem(f"图中缺少事项“{item['name']}”的任务 {item['task']}",
+                                    item["task"]))
+        elif item.get("department") and task.department != item["department"]:
+            problems.append(Problem(
+                f"事项“{item['name']}”属于{item.get('department_name', item['department'])}，"
+                f"其任务却在“{task.lane}”泳道", item["task"]))
+    return problems
+
+
+def save_draft(session: Session, actor: User, theme: Theme, bpmn_xml: str) -> ThemeDraft:
+    """Keep the analyst's diagram whatever it contains; record whether it can be published."""
+    if not actor.has_role(Role.ANALYST, Role.ADMIN):
+        raise Forbidden("只有业务分析人员可以编辑流程图")
+    try:
+        compile_draft(session, theme, bpmn_xml)
+        problems: list[Problem] = []
+    except ThemeInvalid as exc:
+        problems = exc.problems
+    draft = ThemeDraft(theme_id=theme.id, bpmn_xml=bpmn_xml, valid=not problems,
+                       problems=[p.as_dict() for p in problems], author_id=actor.id)
+    session.add(draft)
+    session.flush()
+    audit.record(session, actor, "theme.draft_saved", theme=theme,
+                 after={"draft_id": draft.id, "valid": draft.valid,
+                        "problems": len(problems)})
+    return draft
+
+
+def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> ThemeVersion:
+    """Publish a valid draft as the theme's next immutable version."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden("只有管理员可以发布主题版本")
+    theme = draft.theme
+    try:
+        compiled = compile_draft(session, theme, draft.bpmn_xml)
+    except ThemeInvalid as exc:
+        raise Invalid("草稿未通过校验，不能发布",
+                      details=[p.as_dict() for p in exc.problems]) from None
+    # Lock the theme row so two admins publishing at once get distinct numbers.
+    session.scalars(select(Theme).where(Theme.id == theme.id).with_for_update()).one()
+    current = session.scalar(select(func.max(ThemeVersion.number))
+                             .where(ThemeVersion.theme_id == theme.id)) or 0
+    latest = latest_version(session, theme)
+    if latest is not None and latest.draft_id == draft.id:
+        raise Conflict(f"该草稿已发布为第 {latest.number} 版")
+    version = ThemeVersion(
+        theme_id=theme.id,
+        number=current + 1,
+        bpmn_xml=draft.bpmn_xml,
+        spec=serializer.spec_to_dict(compiled),
+        human_tasks={k: {"name": t.name, "lane": t.lane, "department": t.department}
+                     for k, t in compiled.human_tasks.items()},
+        definition=theme.definition,
+        form=theme_forms.form_snapshot(theme.definition),
+        draft_id=draft.id,
+        published_by_id=actor.id if actor else None,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(session, actor, "theme.published", theme=theme,
+                 after={"version": version.number, "draft_id": draft.id})
+    return version

@@ -1,0 +1,1 @@
+"""One blueprint per audience; each handler loads, checks access, then acts."""

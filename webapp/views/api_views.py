@@ -1,0 +1,202 @@
+"""JSON API under /api/, documented at /api/openapi.json (flask-smorest + marshmallow)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from ..db import db_session
+from ..models import Role, ThemeDraft
+from ..services import cases, themes
+from ..services.errors import Invalid, NotFound
+from .access import roles_required
+from .inputs import AcceptInput, ApproveInput, DeliverInput, StrictSchema
+
+themes_bp = Blueprint("api_themes", __name__, url_prefix="/api/themes",
+                      description="主题（一件事）与流程图版本")
+cases_bp = Blueprint("api_cases", __name__, url_prefix="/api/cases", description="办件")
+tasks_bp = Blueprint("api_tasks", __name__, url_prefix="/api/tasks", description="待办任务")
+blueprints = [themes_bp, cases_bp, tasks_bp]
+
+
+class ThemeOut(StrictSchema):
+    code = fields.String()
+    name = fields.String()
+    summary = fields.String()
+    latest_version = fields.Integer(allow_none=True)
+
+
+class ProblemOut(StrictSchema):
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class DraftOut(StrictSchema):
+    draft_id = fields.Integer()
+    valid = fields.Boolean()
+    errors = fields.List(fields.Nested(ProblemOut))
+
+
+class VersionOut(StrictSchema):
+    theme = fields.String()
+    version = fields.Integer()
+
+
+class SubmitIn(StrictSchema):
+    theme = fields.String(required=True, metadata={"description": "主题编码"})
+    answers = fields.Dict(keys=fields.String(), required=True,
+                          metadata={"description": "按规范字段键填写的申请表"})
+
+
+class StepOut(StrictSchema):
+    kind = fields.String()
+    name = fields.String()
+    department = fields.String()
+    state = fields.String()
+    label = fields.String()
+
+
+class CaseOut(StrictSchema):
+    case_no = fields.String()
+    theme = fields.String()
+    theme_version = fields.Integer()
+    status = fields.String()
+    status_label = fields.String()
+    steps = fields.List(fields.Nested(StepOut))
+
+
+class TaskOut(StrictSchema):
+    id = fields.Integer()
+    case_no = fields.String()
+    name = fields.String()
+    department = fields.String()
+    kind = fields.String()
+    status = fields.String()
+
+
+class TaskActionIn(StrictSchema):
+    opinion = fields.String(load_default=None)
+    result_no = fields.String(load_default=None)
+    method = fields.String(load_default=None)
+    tracking_no = fields.String(load_default=None)
+
+
+def _case_out(case) -> dict:
+    return {
+        "case_no": case.case_no,
+        "theme": case.theme_version.theme.code,
+        "theme_version": case.theme_version.number,
+        "status": case.status,
+        "status_label": cases.CaseStatus(case.status).label,
+        "steps": cases.item_progress(case),
+    }
+
+
+def _task_out(task) -> dict:
+    return {
+        "id": task.id,
+        "case_no": task.case.case_no,
+        "name": task.name,
+        "department": task.department.name,
+        "kind": cases.task_kind(task.case.theme_version.definition, task.bpmn_id),
+        "status": task.status,
+    }
+
+
+@themes_bp.route("/", methods=["GET"])
+@roles_required(*Role)
+@themes_bp.response(200, ThemeOut(many=True))
+def list_themes():
+    session = db_session()
+    out = []
+    for theme in themes.list_themes(session):
+        version = themes.latest_version(session, theme)
+        out.append({"code": theme.code, "name": theme.name, "summary": theme.summary,
+                    "latest_version": version.number if version else None})
+    return out
+
+
+@themes_bp.route("/<code>/drafts", methods=["POST"])
+@roles_required(Role.ANALYST, Role.ADMIN)
+@themes_bp.doc(requestBody={"content": {"application/xml": {"schema": {"type": "string"}}},
+                            "description": "BPMN 2.0 XML"})
+@themes_bp.response(201, DraftOut)
+def save_draft(code: str):
+    """Save a diagram as a draft; it is kept even when invalid, with its problems."""
+    session = db_session()
+    theme = themes.get_theme(session, code)
+    try:
+        xml = request.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("流程图必须是 UTF-8 编码的 BPMN XML") from None
+    if not xml.strip():
+        raise Invalid("流程图内容为空")
+    draft = themes.save_draft(session, current_user, theme, xml)
+    session.commit()
+    return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
+
+
+@themes_bp.route("/<code>/drafts/<int:draft_id>/publish", methods=["POST"])
+@roles_required(Role.ADMIN)
+@themes_bp.response(201, VersionOut)
+def publish(code: str, draft_id: int):
+    session = db_session()
+    theme = themes.get_theme(session, code)
+    draft = session.get(ThemeDraft, draft_id)
+    if draft is None or draft.theme_id != theme.id:
+        raise NotFound("草稿不存在")
+    version = themes.publish_draft(session, current_user, draft)
+    session.commit()
+    return {"theme": theme.code, "version": version.number}
+
+
+@cases_bp.route("/", methods=["POST"])
+@roles_required(Role.APPLICANT)
+@cases_bp.arguments(SubmitIn)
+@cases_bp.response(201, CaseOut)
+def submit(data: dict):
+    session = db_session()
+    theme = themes.get_theme(session, data["theme"])
+    case = cases.submit_application(session, current_user, theme, data["answers"])
+    session.commit()
+    return _case_out(case)
+
+
+@cases_bp.route("/<case_no>", methods=["GET"])
+@roles_required(*Role)
+@cases_bp.response(200, CaseOut)
+def get_case(case_no: str):
+    case = cases.get_case_for(db_session(), current_user, case_no)
+    return _case_out(case)
+
+
+@tasks_bp.route("/", methods=["GET"])
+@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@tasks_bp.response(200, TaskOut(many=True))
+def inbox():
+    after = request.args.get("after", type=int)
+    return [_task_out(t) for t in cases.inbox(db_session(), current_user, after_id=after)]
+
+
+@tasks_bp.route("/<int:task_id>/complete", methods=["POST"])
+@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@tasks_bp.arguments(TaskActionIn)
+@tasks_bp.response(200, TaskOut)
+def complete(data: dict, task_id: int):
+    """Accept (综合受理), grant (准予) or deliver (统一出件), depending on the task."""
+    session = db_session()
+    task = session.get(cases.CaseTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    cases.check_task_access(current_user, task)
+    kind = cases.task_kind(task.case.theme_version.definition, task.bpmn_id)
+    schema = {"acceptance": AcceptInput, "item": ApproveInput, "delivery": DeliverInput}[kind]
+    raw = {k: v for k, v in data.items() if v is not None}
+    errors = schema().validate(raw)
+    if errors:
+        raise Invalid("提交的内容有误", details=errors)
+    task = cases.act_on_task(session, current_user, task_id, schema().load(raw))
+    session.commit()
+    return _task_out(task)
