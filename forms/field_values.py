@@ -1,0 +1,202 @@
+"""Reading one answer as the value its field type promises, or saying why it is not one.
+
+Answers arrive from HTML forms (strings) or JSON (numbers, booleans, lists); each type
+accepts both and returns one Python type: str, int, Decimal, date, datetime, bool, or a
+list of option values. 身份证号 and 统一社会信用代码 are checked with python-stdnum, never by
+hand (GB 11643 and GB 32100 check digits).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
+
+from .constraints import Constraints
+from .regions import region_problem
+
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+ID_NUMBER_PATTERN = r"^\d{17}[\dXx]$"
+USCC_PATTERN = r"^\d{8}[0-9A-HJ-NPQRTUWXY]{10}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$"
+
+_STDNUM_SUFFIX = {
+    stdnum_errors.InvalidLength: ("length", "长度应为18位"),
+    stdnum_errors.InvalidFormat: ("format", "格式不正确"),
+    stdnum_errors.InvalidChecksum: ("checksum", "校验位错误"),
+    stdnum_errors.InvalidComponent: ("component", "中的出生日期或地址码无效"),
+}
+
+
+class FieldLike(Protocol):
+    type: str
+    constraints: Constraints
+    multiple: bool
+    unit: str | None
+
+
+class InvalidValue(ValueError):
+    """Why an answer is not a value of its field; `suffix` follows the field's label."""
+
+    def __init__(self, code: str, suffix: str):
+        self.code = code
+        self.suffix = suffix
+        super().__init__(suffix)
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or raw == [] or (isinstance(raw, str) and not raw.strip())
+
+
+def parse_value(field: FieldLike, raw: Any, as_type: str | None = None) -> Any:
+    """The typed value of a non-blank answer; raises InvalidValue.
+
+    `as_type` checks a string field as an identifier type too (see CheckedAs).
+    """
+    type_ = field.type
+    c = field.constraints
+    if type_ in ("string", "text"):
+        value = _text(raw)
+        if c.max_length is not None and len(value) > c.max_length:
+            raise InvalidValue("max_length", f"不能超过{c.max_length}个字符")
+        if c.min_length is not None and len(value) < c.min_length:
+            raise InvalidValue("min_length", f"不能少于{c.min_length}个字符")
+        return parse_identifier(as_type, value) if as_type else value
+    if type_ == "integer":
+        return _in_range(_integer(raw), c, field.unit)
+    if type_ in ("decimal", "money"):
+        return _in_range(_decimal(raw, c.decimals), c, field.unit)
+    if type_ == "date":
+        return _date(raw)
+    if type_ == "datetime":
+        return _datetime(raw)
+    if type_ == "enum":
+        return _choices(raw, c) if field.multiple else _choice(raw, c)
+    if type_ == "boolean":
+        return _boolean(raw)
+    if type_ in ("region", "mobile", "id_number", "uscc", "email"):
+        return parse_identifier(type_, _text(raw))
+    raise InvalidValue("type", "的类型无法校验")
+
+
+def parse_identifier(type_: str, value: str) -> str:
+    """A checked, compact identifier (upper case where the standard uses letters)."""
+    if type_ == "region":
+        problem = region_problem(value)
+        if problem:
+            raise InvalidValue("format", problem)
+        return value
+    if type_ == "mobile":
+        if not re.fullmatch(MOBILE_PATTERN, value):
+            raise InvalidValue("format", "格式不正确")
+        return value
+    if type_ == "email":
+        if not re.fullmatch(EMAIL_PATTERN, value):
+            raise InvalidValue("format", "格式不正确")
+        return value
+    module = {"id_number": ric, "uscc": uscc}[type_]
+    try:
+        return module.validate(value)
+    except stdnum_errors.ValidationError as exc:
+        code, suffix = _STDNUM_SUFFIX.get(type(exc), ("format", "格式不正确"))
+        raise InvalidValue(code, suffix) from None
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise InvalidValue("type", "应为文本")
+    return raw.strip()
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str) and re.fullmatch(r"[+-]?\d+", raw.strip()):
+        return int(raw.strip())
+    raise InvalidValue("type", "应为整数")
+
+
+def _decimal(raw: Any, decimals: int | None) -> Decimal:
+    number: Decimal | None = None
+    if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
+        number = Decimal(raw)
+    elif isinstance(raw, float):
+        number = Decimal(str(raw))  # the number as written, not its binary approximation
+    elif isinstance(raw, str) and re.fullmatch(r"[+-]?\d+(\.\d+)?", raw.strip()):
+        try:
+            number = Decimal(raw.strip())
+        except InvalidOperation:
+            number = None
+    if number is None or not number.is_finite():
+        raise InvalidValue("type", "应为数字")
+    exponent = number.as_tuple().exponent
+    if decimals is not None and isinstance(exponent, int) and -exponent > decimals:
+        raise InvalidValue("decimals", f"最多保留{decimals}位小数")
+    return number
+
+
+def _in_range(number: Any, c: Constraints, unit: str | None) -> Any:
+    unit = unit or ""
+    if c.min is not None and number < c.min:
+        raise InvalidValue("min", f"不能小于{c.min}{unit}")
+    if c.max is not None and number > c.max:
+        raise InvalidValue("max", f"不能大于{c.max}{unit}")
+    return number
+
+
+def _date(raw: Any) -> date:
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(DATE_PATTERN, raw.strip()):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise InvalidValue("format", "应为有效日期（YYYY-MM-DD）")
+
+
+def _datetime(raw: Any) -> datetime:
+    if isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(DATETIME_PATTERN, raw.strip()):
+        try:
+            return datetime.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise InvalidValue("format", "应为有效日期时间（YYYY-MM-DD HH:MM）")
+
+
+def _choice(raw: Any, c: Constraints) -> str:
+    if not isinstance(raw, str):
+        raise InvalidValue("type", "应为单个选项")
+    if raw not in c.option_values():
+        raise InvalidValue("option", f"的取值“{raw}”不在可选范围内")
+    return raw
+
+
+def _choices(raw: Any, c: Constraints) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        raise InvalidValue("type", "应为选项列表")
+    allowed = c.option_values()
+    unknown = [v for v in raw if v not in allowed]
+    if unknown:
+        raise InvalidValue("option", f"的取值“{'、'.join(unknown)}”不在可选范围内")
+    if len(set(raw)) != len(raw):
+        raise InvalidValue("duplicate", "有重复的选项")
+    return [v for v in allowed if v in raw]  # the dictionary's order, whatever was clicked first
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if raw in ("true", "false"):  # HTML forms send strings
+        return raw == "true"
+    raise InvalidValue("type", "应为“是”或“否”")

@@ -1,0 +1,177 @@
+"""Checking an application against the one form: every error at once, each in Chinese.
+
+Answers are flat, keyed by canonical key; a repeating group is a list of objects keyed by
+sub-key. A field whose asking items' conditions are all false is not shown, so its answer
+is neither checked nor kept. Answers to keys the form does not have are ignored here and
+dropped by `normalise_answers` (data minimisation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from .field_values import InvalidValue, is_blank, parse_value
+from .merge import MergedField, MergedForm
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One wrong answer: `key` as in the answers (`shareholders[0].id_code`; rows count
+    from 0), `message` naming the field in Chinese, `code` a stable machine reason."""
+
+    key: str
+    message: str
+    code: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"key": self.key, "message": self.message, "code": self.code}
+
+
+class AnswersInvalid(ValueError):
+    """Answers that cannot be normalised; carries every FieldError."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = list(errors)
+        super().__init__("；".join(e.message for e in self.errors))
+
+
+def validate_application(form: MergedForm, answers: Mapping[str, Any]) -> list[FieldError]:
+    """Every error in `answers`, in the form's display order; empty when they are valid."""
+    return _check(form, answers)[1]
+
+
+def normalise_answers(form: MergedForm, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed answers (str, int, Decimal, date, datetime, bool, lists) of shown fields.
+
+    Blank answers and unknown keys are left out. Raises AnswersInvalid when any answer is
+    wrong. Stored answers (`to_storable`) normalise back to the same values.
+    """
+    values, errors = _check(form, answers)
+    if errors:
+        raise AnswersInvalid(errors)
+    return values
+
+
+def to_storable(values: Any) -> Any:
+    """A JSON-safe copy: Decimal → "12.50" (exact, never a float), date → "2024-05-01"."""
+    if isinstance(values, Mapping):
+        return {k: to_storable(v) for k, v in values.items()}
+    if isinstance(values, list | tuple):
+        return [to_storable(v) for v in values]
+    if isinstance(values, Decimal):
+        return format(values, "f")
+    if isinstance(values, date | datetime):
+        return values.isoformat()
+    return values
+
+
+def _check(form: MergedForm, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list]:
+    values, problems = _parse_scope(form.fields, answers, key_of=str, label_prefix="")
+    visible = _Visibility(form, values)
+    errors: list[FieldError] = []
+    kept: dict[str, Any] = {}
+    for f in form.fields:
+        if not visible.shown(f.key):
+            continue
+        if f.key in problems:
+            errors.extend(problems[f.key])
+        elif f.key in values:
+            kept[f.key] = values[f.key]
+        elif visible.required(f):
+            errors.append(FieldError(f.key, f"{f.label}为必填项", "required"))
+    return kept, errors
+
+
+def _parse_scope(
+    fields: Sequence[MergedField],
+    answers: Any,
+    key_of: Any,
+    label_prefix: str,
+) -> tuple[dict[str, Any], dict[str, list[FieldError]]]:
+    """Parse the non-blank answers of `fields`; errors by field key, not yet filtered."""
+    values: dict[str, Any] = {}
+    problems: dict[str, list[FieldError]] = {}
+    # A field checked as an identifier reads its chooser's parsed value: parse it after.
+    for f in sorted(fields, key=lambda f: f.checked_as is not None):
+        raw = answers.get(f.key)
+        if is_blank(raw):
+            continue
+        key, label = key_of(f.key), f"{label_prefix}{f.label}"
+        if f.type == "array":
+            rows, row_errors = _parse_group(f, raw, key, label)
+            if row_errors:
+                problems[f.key] = row_errors
+            else:
+                values[f.key] = rows
+            continue
+        as_type = (
+            f.checked_as.type_for(values.get(f.checked_as.depends_on)) if f.checked_as else None
+        )
+        try:
+            values[f.key] = parse_value(f, raw, as_type)
+        except InvalidValue as exc:
+            problems[f.key] = [FieldError(key, f"{label}{exc.suffix}", exc.code)]
+    return values, problems
+
+
+def _parse_group(
+    group: MergedField, raw: Any, key: str, label: str
+) -> tuple[list[dict[str, Any]], list[FieldError]]:
+    if not isinstance(raw, list):
+        return [], [FieldError(key, f"{label}格式不正确", "type")]
+    errors: list[FieldError] = []
+    c = group.constraints
+    if c.min_items is not None and len(raw) < c.min_items:
+        errors.append(FieldError(key, f"{label}至少填写{c.min_items}项", "min_items"))
+    if c.max_items is not None and len(raw) > c.max_items:
+        errors.append(FieldError(key, f"{label}最多填写{c.max_items}项", "max_items"))
+    rows: list[dict[str, Any]] = []
+    for index, row in enumerate(raw):
+        row_key, row_label = f"{key}[{index}]", f"{label}第{index + 1}项"
+        if not isinstance(row, Mapping):
+            errors.append(FieldError(row_key, f"{row_label}格式不正确", "type"))
+            continue
+        values, problems = _parse_scope(
+            group.item_fields, row, lambda sub, k=row_key: f"{k}.{sub}", row_label
+        )
+        for sub in group.item_fields:
+            if sub.key in problems:
+                errors.extend(problems[sub.key])
+            elif sub.key not in values and sub.required:
+                errors.append(
+                    FieldError(
+                        f"{row_key}.{sub.key}", f"{row_label}{sub.label}为必填项", "required"
+                    )
+                )
+        rows.append({s.key: values[s.key] for s in group.item_fields if s.key in values})
+    return rows, errors
+
+
+class _Visibility:
+    """Which fields are shown and required, given the parsed answers of this application."""
+
+    def __init__(self, form: MergedForm, values: Mapping[str, Any]):
+        self.form = form
+        self.values = values
+        self._shown: dict[str, bool] = {}
+
+    def shown(self, key: str) -> bool:
+        if key not in self._shown:
+            self._shown[key] = False  # a condition cycle hides the fields in it
+            f = self.form.field(key) if key in self.form else None
+            self._shown[key] = f is not None and (
+                f.question or any(self._holds(u.when) for u in f.usages)
+            )
+        return self._shown[key]
+
+    def required(self, f: MergedField) -> bool:
+        return f.question or any(u.required and self._holds(u.when) for u in f.usages)
+
+    def _holds(self, when: Any) -> bool:
+        if when is None:
+            return True
+        return self.shown(when.key) and when.holds(self.values.get(when.key))
