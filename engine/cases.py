@@ -40,8 +40,14 @@ def open_tasks(workflow: BpmnWorkflow) -> list[OpenTask]:
     result = []
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         spec = task.task_spec
-        result.append(OpenTask(str(task.id), spec.bpmn_id or spec.name,
-                               spec.bpmn_name or spec.bpmn_id or spec.name, spec.lane))
+        result.append(
+            OpenTask(
+                str(task.id),
+                spec.bpmn_id or spec.name,
+                spec.bpmn_name or spec.bpmn_id or spec.name,
+                spec.lane,
+            )
+        )
     return result
 
 
@@ -86,8 +92,9 @@ def _advance(workflow: BpmnWorkflow) -> None:
         workflow.do_engine_steps()
     except (WorkflowException, UnsafeExpression) as exc:
         task = getattr(exc, "task", None)
-        raise CaseStepError(_describe(exc),
-                            task.task_spec.bpmn_id if task is not None else None) from None
+        raise CaseStepError(
+            _describe(exc), task.task_spec.bpmn_id if task is not None else None
+        ) from None
 
 
 def _describe(exc: Exception) -> str:

@@ -58,8 +58,9 @@ def _registry():
     registry = BpmnWorkflowSerializer.configure(config)
     # Form answers carry money and dates; without these the serializer raises TypeError.
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
-    registry.register(dt.date, lambda v: {"value": v.isoformat()},
-                      lambda v: dt.date.fromisoformat(v["value"]))
+    registry.register(
+        dt.date, lambda v: {"value": v.isoformat()}, lambda v: dt.date.fromisoformat(v["value"])
+    )
     return registry
 
 
@@ -73,14 +74,17 @@ class CaseStateSerializer:
         return {
             "process_id": theme.process_id,
             "spec": self.registry.convert(theme.spec),
-            "subprocess_specs": {k: self.registry.convert(v)
-                                 for k, v in theme.subprocess_specs.items()},
+            "subprocess_specs": {
+                k: self.registry.convert(v) for k, v in theme.subprocess_specs.items()
+            },
         }
 
     def spec_from_dict(self, dct: dict) -> tuple:
         spec = self.registry.restore(deepcopy(dct["spec"]))
-        subs = {k: self.registry.restore(deepcopy(v))
-                for k, v in dct.get("subprocess_specs", {}).items()}
+        subs = {
+            k: self.registry.restore(deepcopy(v))
+            for k, v in dct.get("subprocess_specs", {}).items()
+        }
         return spec, subs
 
     def state_to_dict(self, workflow: BpmnWorkflow) -> dict:

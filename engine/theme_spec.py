@@ -120,8 +120,12 @@ def _check_elements(process, lane_departments: Mapping[str, str]) -> tuple[list,
             for ext in el.iter():
                 ext_kind = _local(ext.tag).lower()
                 if ext_kind.endswith("script") or ext_kind.endswith("listener"):
-                    problems.append(Problem(f"不允许在扩展属性中写脚本（{_local(ext.tag)}）", el_id
-                                            or el.getparent().get("id")))
+                    problems.append(
+                        Problem(
+                            f"不允许在扩展属性中写脚本（{_local(ext.tag)}）",
+                            el_id or el.getparent().get("id"),
+                        )
+                    )
         elif kind == "conditionExpression":
             owner = el.getparent().get("id")
             language = (el.get("language") or "").lower()

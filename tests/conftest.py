@@ -22,8 +22,10 @@ PG_URL = os.environ.get("YJS_TEST_DATABASE_URL")
 def pytest_report_header(config):
     if PG_URL:
         return f"database: PostgreSQL ({PG_URL.rsplit('@', 1)[-1]})"
-    return ("database: SQLite (set YJS_TEST_DATABASE_URL=postgresql+psycopg://… "
-            "to run the suite on PostgreSQL)")
+    return (
+        "database: SQLite (set YJS_TEST_DATABASE_URL=postgresql+psycopg://… "
+        "to run the suite on PostgreSQL)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -40,12 +42,14 @@ def is_postgres(database_url) -> bool:
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    app = create_app({
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "INSTANCE_DIR": tmp_path_factory.mktemp("instance"),
-        "TESTING": True,
-    })
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key-" + "x" * 32,
+            "INSTANCE_DIR": tmp_path_factory.mktemp("instance"),
+            "TESTING": True,
+        }
+    )
     engine = app.extensions["yjs_db"].engine
     if database_url.startswith("postgresql"):
         with engine.begin() as conn:  # a clean schema every run: migrations from zero
@@ -72,8 +76,9 @@ def db(app):
     connection = database.engine.connect()
     outer = connection.begin()
     original = database.session_factory
-    database.session_factory = sessionmaker(bind=connection, expire_on_commit=False,
-                                            join_transaction_mode="create_savepoint")
+    database.session_factory = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
     yield database.session_factory
     database.session_factory = original
     outer.rollback()
@@ -98,9 +103,10 @@ class UserClient:
     def login(self, password: str) -> UserClient:
         page = self.client.get("/login")
         self.csrf = _csrf_from(page.get_data(as_text=True))
-        response = self.client.post("/login", data={"username": self.username,
-                                                    "password": password,
-                                                    "csrf_token": self.csrf})
+        response = self.client.post(
+            "/login",
+            data={"username": self.username, "password": password, "csrf_token": self.csrf},
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return self
 
@@ -116,9 +122,13 @@ class UserClient:
         return self.client.post(url, json=payload or {}, headers={"X-CSRFToken": self.csrf}, **kw)
 
     def post_xml(self, url, xml, **kw):
-        return self.client.post(url, data=xml.encode("utf-8") if isinstance(xml, str) else xml,
-                                content_type="application/xml",
-                                headers={"X-CSRFToken": self.csrf}, **kw)
+        return self.client.post(
+            url,
+            data=xml.encode("utf-8") if isinstance(xml, str) else xml,
+            content_type="application/xml",
+            headers={"X-CSRFToken": self.csrf},
+            **kw,
+        )
 
 
 def _csrf_from(html: str) -> str:

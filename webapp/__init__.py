@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from .config import load_config
 from .db import Database
 from .extensions import api, csrf, login_manager
-from .logging_setup import install_masking_filter
-
-db = Database()
+from .logging_setup import install_masking
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,9 +15,10 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(config))
     app.json.ensure_ascii = False
-    install_masking_filter(logging.getLogger())
+    install_masking()
 
-    db.init_app(app)
+    # One Database per app: a second app in the same process (tests, bench) gets its own.
+    Database().init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     api.init_app(app)

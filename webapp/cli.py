@@ -11,8 +11,9 @@ from .db import db_session
 from .models import Role
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
-             add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=create_app, add_default_commands=False, add_version_option=False
+)
 def main():
     """YJS 一件事集成服务 management commands."""
 
@@ -56,8 +57,15 @@ def create_user(username, role, display_name, department, password):
     from .services.accounts import create_user as create
 
     session = db_session()
-    create(session, None, username=username, role=Role(role), display_name=display_name,
-           department_code=department, password=password)
+    create(
+        session,
+        None,
+        username=username,
+        role=Role(role),
+        display_name=display_name,
+        department_code=department,
+        password=password,
+    )
     session.commit()
     click.echo(f"已创建账号 {username}")
 

@@ -38,8 +38,9 @@ def _dumps(value) -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, json_serializer=_dumps,
-                               connect_args={"timeout": 15, "check_same_thread": False})
+        engine = create_engine(
+            url, json_serializer=_dumps, connect_args={"timeout": 15, "check_same_thread": False}
+        )
         _tune_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):

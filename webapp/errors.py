@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,8 +33,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > \
-        request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def render_error(status: int, code: str, message: str, details=None):
@@ -44,8 +46,9 @@ def render_error(status: int, code: str, message: str, details=None):
         if details is not None:
             body["errors"] = details
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message,
-                           details=details), status
+    return render_template(
+        "errors/error.html", status=status, message=message, details=details
+    ), status
 
 
 def register(app: Flask) -> None:
@@ -72,12 +75,18 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
+        if status == 401 and not wants_json():
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         details = None
         if status == 422:  # flask-smorest / webargs validation
             data = getattr(exc, "data", {}) or {}
             details = data.get("messages")
-        return render_error(status, exc.name.lower().replace(" ", "_"),
-                            HTTP_MESSAGES.get(status, exc.description), details)
+        return render_error(
+            status,
+            exc.name.lower().replace(" ", "_"),
+            HTTP_MESSAGES.get(status, exc.description),
+            details,
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

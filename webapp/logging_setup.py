@@ -1,4 +1,8 @@
-"""Logs never carry a full 身份证号 or mobile number: a filter masks them on the way out."""
+"""Logs never carry a full 身份证号 or mobile number: records are masked when created.
+
+A record factory (rather than a filter) covers every logger and every handler, including
+handlers added later by the server or by tests.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +18,25 @@ def mask_text(text: str) -> str:
     return MOBILE.sub(r"\1****\2", text)
 
 
-class MaskingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+_installed = False
+
+
+def install_masking() -> None:
+    global _installed
+    if _installed:
+        return
+    base_factory = logging.getLogRecordFactory()
+
+    def masked_record(*args, **kwargs) -> logging.LogRecord:
+        record = base_factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not break logging
+            return record
         masked = mask_text(message)
         if masked != message:
             record.msg, record.args = masked, None
-        return True
+        return record
 
-
-def install_masking_filter(logger: logging.Logger) -> None:
-    if not any(isinstance(f, MaskingFilter) for f in logger.filters):
-        logger.addFilter(MaskingFilter())
-    for handler in logger.handlers:
-        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
-            handler.addFilter(MaskingFilter())
+    logging.setLogRecordFactory(masked_record)
+    _installed = True

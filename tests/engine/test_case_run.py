@@ -12,7 +12,8 @@ from engine.problems import CaseStepError, TaskNotReady
 
 def _start(theme, serializer, **data):
     spec, subs = serializer.spec_from_dict(
-        json.loads(json.dumps(serializer.spec_to_dict(theme), ensure_ascii=False)))
+        json.loads(json.dumps(serializer.spec_to_dict(theme), ensure_ascii=False))
+    )
     return spec, subs, start_case(spec, subs, data)
 
 
@@ -27,8 +28,12 @@ def test_parallel_department_tasks_are_ready_together(enterprise_theme, serializ
     complete_task(wf, open_tasks(wf)[0].task_id)  # 综合受理
     complete_task(wf, open_tasks(wf)[0].task_id)  # 企业设立登记
     ready = {t.bpmn_id: t.lane for t in open_tasks(wf)}
-    assert ready == {"Task_Seal": "公安局", "Task_Tax": "税务局", "Task_Insurance": "人社局",
-                     "Task_HousingFund": "住房公积金中心"}
+    assert ready == {
+        "Task_Seal": "公安局",
+        "Task_Tax": "税务局",
+        "Task_Insurance": "人社局",
+        "Task_HousingFund": "住房公积金中心",
+    }
 
 
 def test_gateway_skips_housing_fund_when_not_chosen(enterprise_theme, serializer):
@@ -46,8 +51,12 @@ def test_gateway_skips_housing_fund_when_not_chosen(enterprise_theme, serializer
 def test_state_survives_key_reordering_at_every_step(enterprise_theme, serializer, housing_fund):
     """The jsonb trap: 0 of 50 cases completed with the default converter; ours must finish."""
     for _ in range(10):
-        spec, subs, wf = _start(enterprise_theme, serializer, housing_fund=housing_fund,
-                                enterprise_name="测试科技有限公司")
+        spec, subs, wf = _start(
+            enterprise_theme,
+            serializer,
+            housing_fund=housing_fund,
+            enterprise_name="测试科技有限公司",
+        )
         steps = 0
         while not wf.completed:
             wf, text = _roundtrip(serializer, wf, spec, subs)

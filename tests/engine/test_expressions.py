@@ -37,16 +37,19 @@ def test_hostile_expressions_are_refused_when_evaluated(source, tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize(("source", "data", "expected"), [
-    ("housing_fund == True", {"housing_fund": True}, True),
-    ("housing_fund == True", {"housing_fund": False}, False),
-    ("area >= 150 and sign", {"area": 200, "sign": True}, True),
-    ("kind in ['有限责任公司', '股份有限公司']", {"kind": "有限责任公司"}, True),
-    ("len(shareholders) > 1", {"shareholders": [1, 2]}, True),
-    ("capital['amount'] * 2", {"capital": {"amount": 5}}, 10),
-    ("'PT1H'", {}, "PT1H"),
-    ("not invoice", {"invoice": False}, True),
-])
+@pytest.mark.parametrize(
+    ("source", "data", "expected"),
+    [
+        ("housing_fund == True", {"housing_fund": True}, True),
+        ("housing_fund == True", {"housing_fund": False}, False),
+        ("area >= 150 and sign", {"area": 200, "sign": True}, True),
+        ("kind in ['有限责任公司', '股份有限公司']", {"kind": "有限责任公司"}, True),
+        ("len(shareholders) > 1", {"shareholders": [1, 2]}, True),
+        ("capital['amount'] * 2", {"capital": {"amount": 5}}, 10),
+        ("'PT1H'", {}, "PT1H"),
+        ("not invoice", {"invoice": False}, True),
+    ],
+)
 def test_plain_conditions_evaluate(source, data, expected):
     check_expression(source)
     assert SafeEnvironment().evaluate(source, data) == expected

@@ -10,11 +10,18 @@ import pytest
 from engine.problems import ThemeInvalid
 from engine.theme_spec import CompiledTheme, compile_theme
 
-LANES = {"综合窗口": "FRONT_DESK", "市场监管局": "SAMR", "公安局": "PSB", "税务局": "TAX",
-         "人社局": "HRSS", "住房公积金中心": "HF"}
+LANES = {
+    "综合窗口": "FRONT_DESK",
+    "市场监管局": "SAMR",
+    "公安局": "PSB",
+    "税务局": "TAX",
+    "人社局": "HRSS",
+    "住房公积金中心": "HF",
+}
 
 MIWG = sorted(Path("/work/shared/external/bpmn-miwg").glob("*/*.bpmn")) or sorted(
-    (Path(__file__).resolve().parents[3] / "shared" / "external" / "bpmn-miwg").glob("*/*.bpmn"))
+    (Path(__file__).resolve().parents[3] / "shared" / "external" / "bpmn-miwg").glob("*/*.bpmn")
+)
 
 
 def test_reference_theme_compiles_with_departments(enterprise_theme):
@@ -47,9 +54,14 @@ def test_unsafe_condition_names_the_flow(enterprise_xml):
 
 
 def test_script_task_is_refused(enterprise_xml):
-    xml = re.sub(r'<bpmn:userTask id="Task_Seal"(.*?)</bpmn:userTask>',
-                 r'<bpmn:scriptTask id="Task_Seal"\1<bpmn:script>import os</bpmn:script>'
-                 r'</bpmn:scriptTask>', enterprise_xml, count=1, flags=re.S)
+    xml = re.sub(
+        r'<bpmn:userTask id="Task_Seal"(.*?)</bpmn:userTask>',
+        r'<bpmn:scriptTask id="Task_Seal"\1<bpmn:script>import os</bpmn:script>'
+        r"</bpmn:scriptTask>",
+        enterprise_xml,
+        count=1,
+        flags=re.S,
+    )
     problems = _problems(xml)
     assert any(p.element_id == "Task_Seal" and "脚本任务" in p.message for p in problems)
 
@@ -58,20 +70,25 @@ def test_listener_scripts_in_extensions_are_refused(enterprise_xml):
     xml = enterprise_xml.replace(
         'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"',
         'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"', 1)
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+        1,
+    )
     xml = xml.replace(
-        '<bpmn:incoming>Flow_Split_To_Seal</bpmn:incoming>',
+        "<bpmn:incoming>Flow_Split_To_Seal</bpmn:incoming>",
         '<bpmn:extensionElements><camunda:executionListener event="start">'
         '<camunda:script scriptFormat="python">import os</camunda:script>'
-        '</camunda:executionListener></bpmn:extensionElements>'
-        '<bpmn:incoming>Flow_Split_To_Seal</bpmn:incoming>', 1)
+        "</camunda:executionListener></bpmn:extensionElements>"
+        "<bpmn:incoming>Flow_Split_To_Seal</bpmn:incoming>",
+        1,
+    )
     problems = _problems(xml)
     assert any(p.element_id == "Task_Seal" for p in problems)
 
 
 def test_all_problems_are_reported_at_once(enterprise_xml):
     xml = enterprise_xml.replace('name="公安局"', 'name="宣传部"').replace(
-        "housing_fund == True", "open('/etc/passwd')")
+        "housing_fund == True", "open('/etc/passwd')"
+    )
     ids = {p.element_id for p in _problems(xml)}
     assert {"Task_Seal", "Flow_FundYes"} <= ids
 

@@ -38,11 +38,22 @@ def enterprise_answers(*, housing_fund: bool = True) -> dict:
         "tax_agent.id_number": id_number("44132219951120005"),
         "tax_agent.mobile": "18612345678",
         "shareholders": [
-            {"name": "陈伟", "type": "natural_person", "id_code": LEGAL_REP_ID,
-             "capital": "60", "method": "currency", "due_date": "2029-12-31"},
-            {"name": "惠州市青禾投资有限公司", "type": "legal_person",
-             "id_code": "91441322MA4W3Q5K1" + uscc.calc_check_digit("91441322MA4W3Q5K1"),
-             "capital": "40", "method": "currency", "due_date": "2029-12-31"},
+            {
+                "name": "陈伟",
+                "type": "natural_person",
+                "id_code": LEGAL_REP_ID,
+                "capital": "60",
+                "method": "currency",
+                "due_date": "2029-12-31",
+            },
+            {
+                "name": "惠州市青禾投资有限公司",
+                "type": "legal_person",
+                "id_code": "91441322MA4W3Q5K1" + uscc.calc_check_digit("91441322MA4W3Q5K1"),
+                "capital": "40",
+                "method": "currency",
+                "due_date": "2029-12-31",
+            },
         ],
         "seal.kinds": ["invoice", "official", "finance"],
         "seal.maker": "博罗县诚信印章有限公司",
@@ -74,8 +85,13 @@ def submit_case(login):
 
     def _submit(username: str = "zhangsan", housing_fund: bool = True) -> dict:
         client = login(username)
-        response = client.post_json("/api/cases/", {
-            "theme": "enterprise-opening", "answers": enterprise_answers(housing_fund=housing_fund)})
+        response = client.post_json(
+            "/api/cases/",
+            {
+                "theme": "enterprise-opening",
+                "answers": enterprise_answers(housing_fund=housing_fund),
+            },
+        )
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 

@@ -8,8 +8,12 @@ from sqlalchemy import select
 
 from webapp.models import AuditEvent, Case, User
 
-DEPARTMENT_CLERKS = {"psb": "公章刻制备案", "tax": "涉税事项办理及首次申领发票",
-                     "hrss": "单位参保登记", "hf": "住房公积金单位缴存登记"}
+DEPARTMENT_CLERKS = {
+    "psb": "公章刻制备案",
+    "tax": "涉税事项办理及首次申领发票",
+    "hrss": "单位参保登记",
+    "hf": "住房公积金单位缴存登记",
+}
 
 
 def _inbox(client, case_no):
@@ -38,8 +42,12 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     assert accept["kind"] == "acceptance"
     for client in [samr, *approvers.values()]:
         assert _inbox(client, case_no) == []
-    assert window.post_json(f"/api/tasks/{accept['id']}/complete",
-                            {"opinion": "材料齐全，予以受理"}).status_code == 200
+    assert (
+        window.post_json(
+            f"/api/tasks/{accept['id']}/complete", {"opinion": "材料齐全，予以受理"}
+        ).status_code
+        == 200
+    )
 
     # 企业设立登记 at 市场监管局 first (serial), nobody else yet.
     registration = _only_task(samr, case_no)
@@ -47,29 +55,39 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     for client in approvers.values():
         assert _inbox(client, case_no) == []
     # Another department cannot act on it, and learns nothing about it.
-    stolen = approvers["psb"].post_json(f"/api/tasks/{registration['id']}/complete",
-                                        {"opinion": "同意"})
+    stolen = approvers["psb"].post_json(
+        f"/api/tasks/{registration['id']}/complete", {"opinion": "同意"}
+    )
     assert stolen.status_code == 404
-    assert samr.post_json(f"/api/tasks/{registration['id']}/complete",
-                          {"opinion": "准予设立登记", "result_no": "91441322MA5XXXXXX1"}
-                          ).status_code == 200
+    assert (
+        samr.post_json(
+            f"/api/tasks/{registration['id']}/complete",
+            {"opinion": "准予设立登记", "result_no": "91441322MA5XXXXXX1"},
+        ).status_code
+        == 200
+    )
 
     # Then four departments in parallel, each seeing only its own task.
     parallel = {name: _only_task(client, case_no) for name, client in approvers.items()}
     assert {n: t["name"] for n, t in parallel.items()} == DEPARTMENT_CLERKS
     assert _inbox(window, case_no) == []  # 统一出件 waits for the join
     for name, task in parallel.items():
-        response = approvers[name].post_json(f"/api/tasks/{task['id']}/complete",
-                                             {"opinion": "同意", "result_no": f"{name}-001"})
+        response = approvers[name].post_json(
+            f"/api/tasks/{task['id']}/complete", {"opinion": "同意", "result_no": f"{name}-001"}
+        )
         assert response.status_code == 200, response.get_json()
 
     deliver = _only_task(window, case_no)
     assert deliver["kind"] == "delivery"
     bad = window.post_json(f"/api/tasks/{deliver['id']}/complete", {"method": "快递"})
     assert bad.status_code == 422
-    assert window.post_json(f"/api/tasks/{deliver['id']}/complete",
-                            {"method": "邮政寄递", "tracking_no": "EMS1234567890"}
-                            ).status_code == 200
+    assert (
+        window.post_json(
+            f"/api/tasks/{deliver['id']}/complete",
+            {"method": "邮政寄递", "tracking_no": "EMS1234567890"},
+        ).status_code
+        == 200
+    )
 
     # The applicant sees every step done.
     progress = login("zhangsan").get(f"/api/cases/{case_no}").get_json()
@@ -79,21 +97,32 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
 
     # Audit trail: who did what, in order, with before/after.
     case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
-    events = list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
-                                  .where(AuditEvent.actor_id.is_not(None))
-                                  .order_by(AuditEvent.id)))
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.case_id == case.id)
+            .where(AuditEvent.actor_id.is_not(None))
+            .order_by(AuditEvent.id)
+        )
+    )
     names = {u.id: u.username for u in session.scalars(select(User))}
     trail = [(e.action, names[e.actor_id]) for e in events]
-    assert trail[:3] == [("case.submitted", "zhangsan"), ("case.accepted", "window"),
-                         ("task.granted", "samr")]
+    assert trail[:3] == [
+        ("case.submitted", "zhangsan"),
+        ("case.accepted", "window"),
+        ("task.granted", "samr"),
+    ]
     assert sorted(trail[3:7]) == sorted(("task.granted", n) for n in DEPARTMENT_CLERKS)
     assert trail[7:] == [("case.completed", "window")]
     completed = events[-1]
     assert completed.before == {"task_status": "open", "case_status": "in_progress"}
     assert completed.after["case_status"] == "completed"
     assert completed.after["outcome"]["tracking_no"] == "EMS1234567890"
-    system_events = session.scalars(select(AuditEvent.action).where(
-        AuditEvent.case_id == case.id, AuditEvent.actor_id.is_(None))).all()
+    system_events = session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.case_id == case.id, AuditEvent.actor_id.is_(None)
+        )
+    ).all()
     assert system_events.count("task.opened") == 7  # every task's arrival is recorded too
 
 

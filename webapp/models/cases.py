@@ -47,8 +47,9 @@ class Case(Base):
     state: Mapped[dict] = mapped_column(JsonDocument)
     # Optimistic lock: every UPDATE checks and bumps it, so a stale writer fails loudly.
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
-                                                      server_default=func.now())
+    submitted_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     theme_version: Mapped[ThemeVersion] = relationship(lazy="joined")
@@ -62,9 +63,7 @@ class CaseTask(Base):
     """One human task of a case as the inbox sees it; the engine state is the truth."""
 
     __tablename__ = "case_tasks"
-    __table_args__ = (
-        Index("ix_case_tasks_department_status", "department_id", "status", "id"),
-    )
+    __table_args__ = (Index("ix_case_tasks_department_status", "department_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -74,8 +73,9 @@ class CaseTask(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     item_code: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
-                                                    server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[dict | None] = mapped_column(JsonDocument)

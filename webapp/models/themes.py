@@ -20,7 +20,7 @@ class Theme(Base):
     summary: Mapped[str] = mapped_column(String(500), default="")
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     # theme.yaml as loaded: items, task mapping, variables. Copied into each version.
-    definition: Mapped[dict] = mapped_column(JsonDocument)
+    definition: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     # Hash of the shipped theme files last loaded, so a reload only acts on real changes.
     shipped_hash: Mapped[str | None] = mapped_column(String(64))
 
@@ -38,8 +38,9 @@ class ThemeDraft(Base):
     valid: Mapped[bool]
     problems: Mapped[list] = mapped_column(JsonDocument, default=list)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
-                                                    server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
     theme: Mapped[Theme] = relationship()
     author: Mapped[User | None] = relationship()
@@ -54,14 +55,16 @@ class ThemeVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), index=True)
     number: Mapped[int]
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    spec: Mapped[dict] = mapped_column(JsonDocument)
+    # The large documents load only when used (spec: once per process, see case_engine).
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    spec: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     human_tasks: Mapped[dict] = mapped_column(JsonDocument)
     definition: Mapped[dict] = mapped_column(JsonDocument)
-    form: Mapped[dict] = mapped_column(JsonDocument)
+    form: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("theme_drafts.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True),
-                                                      server_default=func.now())
+    published_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
     theme: Mapped[Theme] = relationship(lazy="joined")

@@ -25,8 +25,16 @@ DEMO_USERS = [
 ]
 
 
-def create_user(session: Session, actor: User | None, *, username: str, role: Role,
-                display_name: str, password: str, department_code: str | None = None) -> User:
+def create_user(
+    session: Session,
+    actor: User | None,
+    *,
+    username: str,
+    role: Role,
+    display_name: str,
+    password: str,
+    department_code: str | None = None,
+) -> User:
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise Conflict(f"用户名 {username} 已存在")
     if len(password) < 10:
@@ -36,17 +44,26 @@ def create_user(session: Session, actor: User | None, *, username: str, role: Ro
         if not department_code:
             raise Invalid("窗口和审批人员必须指定部门")
         department = session.scalars(
-            select(Department).where(Department.code == department_code)).first()
+            select(Department).where(Department.code == department_code)
+        ).first()
         if department is None:
             raise Invalid(f"部门编码 {department_code} 不存在")
-    user = User(username=username, role=role.value, display_name=display_name,
-                department=department)
+    user = User(
+        username=username, role=role.value, display_name=display_name, department=department
+    )
     user.set_password(password)
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.created",
-                 after={"user": username, "role": role.value,
-                        "department": department.code if department else None})
+    audit.record(
+        session,
+        actor,
+        "user.created",
+        after={
+            "user": username,
+            "role": role.value,
+            "department": department.code if department else None,
+        },
+    )
     return user
 
 
@@ -55,7 +72,14 @@ def ensure_demo_users(session: Session) -> list[tuple[str, str, str]]:
     for username, role, name, dept in DEMO_USERS:
         exists = session.scalars(select(User).where(User.username == username)).first()
         if exists is None:
-            create_user(session, None, username=username, role=role, display_name=name,
-                        password=DEMO_PASSWORD, department_code=dept)
+            create_user(
+                session,
+                None,
+                username=username,
+                role=role,
+                display_name=name,
+                password=DEMO_PASSWORD,
+                department_code=dept,
+            )
         logins.append((username, DEMO_PASSWORD, role.label + (f" · {dept}" if dept else "")))
     return logins

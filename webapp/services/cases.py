@@ -37,8 +37,9 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
         raise Invalid("申请表有误，请修改后再提交", details=errors)
     spec, subprocess_specs = spec_for(version)
     try:
-        workflow = start_case(spec, subprocess_specs,
-                              theme_forms.process_variables(version, storable))
+        workflow = start_case(
+            spec, subprocess_specs, theme_forms.process_variables(version, storable)
+        )
     except CaseStepError as exc:
         raise Conflict(f"流程无法启动：{exc}") from None
     case = Case(
@@ -53,9 +54,13 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
     store_workflow(case, workflow)
     session.add(case)
     session.flush()
-    audit.record(session, applicant, "case.submitted", case=case,
-                 after={"status": case.status, "case_no": case.case_no,
-                        "theme_version": version.number})
+    audit.record(
+        session,
+        applicant,
+        "case.submitted",
+        case=case,
+        after={"status": case.status, "case_no": case.case_no, "theme_version": version.number},
+    )
     _sync_tasks(session, case, workflow)
     return case
 
@@ -67,8 +72,7 @@ def act_on_task(session: Session, actor: User, task_id: int, outcome: dict) -> C
         raise NotFound("任务不存在")
     case = lock_case(session, case_id)
     task = session.scalars(
-        select(CaseTask).where(CaseTask.id == task_id)
-        .execution_options(populate_existing=True)
+        select(CaseTask).where(CaseTask.id == task_id).execution_options(populate_existing=True)
     ).one()
     check_task_access(actor, task)
     if task.status != TaskStatus.OPEN:
@@ -101,9 +105,15 @@ def act_on_task(session: Session, actor: User, task_id: int, outcome: dict) -> C
         case.completed_at = now()
     store_workflow(case, workflow)
     session.flush()  # the row_version check happens here
-    audit.record(session, actor, action, case=case, task=task, before=before,
-                 after={"task_status": task.status, "case_status": case.status,
-                        "outcome": outcome})
+    audit.record(
+        session,
+        actor,
+        action,
+        case=case,
+        task=task,
+        before=before,
+        after={"task_status": task.status, "case_status": case.status, "outcome": outcome},
+    )
     _sync_tasks(session, case, workflow)
     return task
 
@@ -132,9 +142,15 @@ def _sync_tasks(session: Session, case: Case, workflow) -> None:
     for engine_id, row in known.items():
         if row.status == TaskStatus.OPEN and engine_id not in ready:
             row.status = TaskStatus.CANCELLED
-            audit.record(session, None, "task.cancelled", case=case, task=row,
-                         before={"task_status": TaskStatus.OPEN},
-                         after={"task_status": TaskStatus.CANCELLED})
+            audit.record(
+                session,
+                None,
+                "task.cancelled",
+                case=case,
+                task=row,
+                before={"task_status": TaskStatus.OPEN},
+                after={"task_status": TaskStatus.CANCELLED},
+            )
     new = [t for t in ready.values() if t.task_id not in known]
     if not new:
         return
@@ -153,8 +169,14 @@ def _sync_tasks(session: Session, case: Case, workflow) -> None:
         )
         session.add(row)
         session.flush()
-        audit.record(session, None, "task.opened", case=case, task=row,
-                     after={"task_status": TaskStatus.OPEN, "department": routing["department"]})
+        audit.record(
+            session,
+            None,
+            "task.opened",
+            case=case,
+            task=row,
+            after={"task_status": TaskStatus.OPEN, "department": routing["department"]},
+        )
 
 
 def get_case_for(session: Session, user: User, case_no: str) -> Case:
@@ -220,7 +242,15 @@ def item_progress(case: Case) -> list[dict]:
             state, label = "done", "已办结" if kind != "item" else "准予"
         else:
             state, label = "cancelled", "已取消"
-        result.append({"kind": kind, "bpmn_id": bpmn_id, "name": name, "department": department,
-                       "state": state, "label": label,
-                       "completed_at": task.completed_at if task else None})
+        result.append(
+            {
+                "kind": kind,
+                "bpmn_id": bpmn_id,
+                "name": name,
+                "department": department,
+                "state": state,
+                "label": label,
+                "completed_at": task.completed_at if task else None,
+            }
+        )
     return result

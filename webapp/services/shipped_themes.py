@@ -89,8 +89,13 @@ def _load_theme(session: Session, theme_dir: Path, catalog, departments) -> str:
     draft = ThemeDraft(theme_id=theme.id, bpmn_xml=bpmn, valid=True, problems=[])
     session.add(draft)
     session.flush()
-    audit.record(session, None, "theme.loaded", theme=theme,
-                 after={"draft_id": draft.id, "source": str(theme_dir.name)})
+    audit.record(
+        session,
+        None,
+        "theme.loaded",
+        theme=theme,
+        after={"draft_id": draft.id, "source": str(theme_dir.name)},
+    )
     if latest_version(session, theme) is None:
         version = publish_draft(session, None, draft)
         return f"{definition.name}：已发布第 {version.number} 版"

@@ -33,8 +33,11 @@ def version_form(version: ThemeVersion) -> MergedForm:
 
 def selected_item_codes(version: ThemeVersion, answers: dict) -> list[str]:
     """Items chosen by the guidance answers: unconditional ones and those answered yes."""
-    return [i["code"] for i in version.definition["items"]
-            if not i.get("condition") or answers.get(i["condition"]) is True]
+    return [
+        i["code"]
+        for i in version.definition["items"]
+        if not i.get("condition") or answers.get(i["condition"]) is True
+    ]
 
 
 def form_for(version: ThemeVersion, answers: dict) -> MergedForm:
@@ -99,9 +102,15 @@ def display_sections(form: MergedForm, answers: dict, masked: bool = False) -> l
             value = answers[key]
             if f.item_fields:
                 subs = [s for s in f.item_fields]
-                fields.append({"label": f.label, "headers": [s.label for s in subs],
-                               "rows": [[_display(s, row.get(s.key)) for s in subs]
-                                        for row in value or []]})
+                fields.append(
+                    {
+                        "label": f.label,
+                        "headers": [s.label for s in subs],
+                        "rows": [
+                            [_display(s, row.get(s.key)) for s in subs] for row in value or []
+                        ],
+                    }
+                )
             else:
                 fields.append({"label": f.label, "value": _display(f, value)})
         if fields:

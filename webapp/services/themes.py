@@ -33,20 +33,31 @@ def list_themes(session: Session) -> list[Theme]:
 
 
 def latest_version(session: Session, theme: Theme) -> ThemeVersion | None:
-    stmt = (select(ThemeVersion).where(ThemeVersion.theme_id == theme.id)
-            .order_by(ThemeVersion.number.desc()).limit(1))
+    stmt = (
+        select(ThemeVersion)
+        .where(ThemeVersion.theme_id == theme.id)
+        .order_by(ThemeVersion.number.desc())
+        .limit(1)
+    )
     return session.scalars(stmt).first()
 
 
 def latest_draft(session: Session, theme: Theme) -> ThemeDraft | None:
-    stmt = (select(ThemeDraft).where(ThemeDraft.theme_id == theme.id)
-            .order_by(ThemeDraft.id.desc()).limit(1))
+    stmt = (
+        select(ThemeDraft)
+        .where(ThemeDraft.theme_id == theme.id)
+        .order_by(ThemeDraft.id.desc())
+        .limit(1)
+    )
     return session.scalars(stmt).first()
 
 
 def versions(session: Session, theme: Theme) -> list[ThemeVersion]:
-    stmt = (select(ThemeVersion).where(ThemeVersion.theme_id == theme.id)
-            .order_by(ThemeVersion.number.desc()))
+    stmt = (
+        select(ThemeVersion)
+        .where(ThemeVersion.theme_id == theme.id)
+        .order_by(ThemeVersion.number.desc())
+    )
     return list(session.scalars(stmt))
 
 
@@ -81,12 +92,17 @@ def _check_against_definition(definition: dict, human_tasks: dict) -> list[Probl
     for item in definition.get("items", []):
         task = human_tasks.get(item["task"])
         if task is None:
-            problems.append(Problem(f"图中缺少事项“{item['name']}”的任务 {item['task']}",
-                                    item["task"]))
+            problems.append(
+                Problem(f"图中缺少事项“{item['name']}”的任务 {item['task']}", item["task"])
+            )
         elif item.get("department") and task.department != item["department"]:
-            problems.append(Problem(
-                f"事项“{item['name']}”属于{item.get('department_name', item['department'])}，"
-                f"其任务却在“{task.lane}”泳道", item["task"]))
+            problems.append(
+                Problem(
+                    f"事项“{item['name']}”属于{item.get('department_name', item['department'])}，"
+                    f"其任务却在“{task.lane}”泳道",
+                    item["task"],
+                )
+            )
     return problems
 
 
@@ -99,13 +115,22 @@ def save_draft(session: Session, actor: User, theme: Theme, bpmn_xml: str) -> Th
         problems: list[Problem] = []
     except ThemeInvalid as exc:
         problems = exc.problems
-    draft = ThemeDraft(theme_id=theme.id, bpmn_xml=bpmn_xml, valid=not problems,
-                       problems=[p.as_dict() for p in problems], author_id=actor.id)
+    draft = ThemeDraft(
+        theme_id=theme.id,
+        bpmn_xml=bpmn_xml,
+        valid=not problems,
+        problems=[p.as_dict() for p in problems],
+        author_id=actor.id,
+    )
     session.add(draft)
     session.flush()
-    audit.record(session, actor, "theme.draft_saved", theme=theme,
-                 after={"draft_id": draft.id, "valid": draft.valid,
-                        "problems": len(problems)})
+    audit.record(
+        session,
+        actor,
+        "theme.draft_saved",
+        theme=theme,
+        after={"draft_id": draft.id, "valid": draft.valid, "problems": len(problems)},
+    )
     return draft
 
 
@@ -117,12 +142,17 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
     try:
         compiled = compile_draft(session, theme, draft.bpmn_xml)
     except ThemeInvalid as exc:
-        raise Invalid("草稿未通过校验，不能发布",
-                      details=[p.as_dict() for p in exc.problems]) from None
+        raise Invalid(
+            "草稿未通过校验，不能发布", details=[p.as_dict() for p in exc.problems]
+        ) from None
     # Lock the theme row so two admins publishing at once get distinct numbers.
-    session.scalars(select(Theme).where(Theme.id == theme.id).with_for_update()).one()
-    current = session.scalar(select(func.max(ThemeVersion.number))
-                             .where(ThemeVersion.theme_id == theme.id)) or 0
+    session.execute(select(Theme.id).where(Theme.id == theme.id).with_for_update()).one()
+    current = (
+        session.scalar(
+            select(func.max(ThemeVersion.number)).where(ThemeVersion.theme_id == theme.id)
+        )
+        or 0
+    )
     latest = latest_version(session, theme)
     if latest is not None and latest.draft_id == draft.id:
         raise Conflict(f"该草稿已发布为第 {latest.number} 版")
@@ -131,8 +161,10 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
         number=current + 1,
         bpmn_xml=draft.bpmn_xml,
         spec=serializer.spec_to_dict(compiled),
-        human_tasks={k: {"name": t.name, "lane": t.lane, "department": t.department}
-                     for k, t in compiled.human_tasks.items()},
+        human_tasks={
+            k: {"name": t.name, "lane": t.lane, "department": t.department}
+            for k, t in compiled.human_tasks.items()
+        },
         definition=theme.definition,
         form=theme_forms.form_snapshot(theme.definition),
         draft_id=draft.id,
@@ -140,6 +172,11 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
     )
     session.add(version)
     session.flush()
-    audit.record(session, actor, "theme.published", theme=theme,
-                 after={"version": version.number, "draft_id": draft.id})
+    audit.record(
+        session,
+        actor,
+        "theme.published",
+        theme=theme,
+        after={"version": version.number, "draft_id": draft.id},
+    )
     return version

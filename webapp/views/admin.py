@@ -18,8 +18,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required(Role.ADMIN)
 def themes_list():
     session = db_session()
-    rows = [(t, themes.latest_draft(session, t), themes.versions(session, t))
-            for t in themes.list_themes(session)]
+    rows = [
+        (t, themes.latest_draft(session, t), themes.versions(session, t))
+        for t in themes.list_themes(session)
+    ]
     return render_template("admin/themes.html", rows=rows)
 
 

@@ -14,8 +14,9 @@ from ..services.errors import Invalid, NotFound
 from .access import roles_required
 from .inputs import AcceptInput, ApproveInput, DeliverInput, StrictSchema
 
-themes_bp = Blueprint("api_themes", __name__, url_prefix="/api/themes",
-                      description="主题（一件事）与流程图版本")
+themes_bp = Blueprint(
+    "api_themes", __name__, url_prefix="/api/themes", description="主题（一件事）与流程图版本"
+)
 cases_bp = Blueprint("api_cases", __name__, url_prefix="/api/cases", description="办件")
 tasks_bp = Blueprint("api_tasks", __name__, url_prefix="/api/tasks", description="待办任务")
 blueprints = [themes_bp, cases_bp, tasks_bp]
@@ -46,8 +47,9 @@ class VersionOut(StrictSchema):
 
 class SubmitIn(StrictSchema):
     theme = fields.String(required=True, metadata={"description": "主题编码"})
-    answers = fields.Dict(keys=fields.String(), required=True,
-                          metadata={"description": "按规范字段键填写的申请表"})
+    answers = fields.Dict(
+        keys=fields.String(), required=True, metadata={"description": "按规范字段键填写的申请表"}
+    )
 
 
 class StepOut(StrictSchema):
@@ -113,15 +115,25 @@ def list_themes():
     out = []
     for theme in themes.list_themes(session):
         version = themes.latest_version(session, theme)
-        out.append({"code": theme.code, "name": theme.name, "summary": theme.summary,
-                    "latest_version": version.number if version else None})
+        out.append(
+            {
+                "code": theme.code,
+                "name": theme.name,
+                "summary": theme.summary,
+                "latest_version": version.number if version else None,
+            }
+        )
     return out
 
 
 @themes_bp.route("/<code>/drafts", methods=["POST"])
 @roles_required(Role.ANALYST, Role.ADMIN)
-@themes_bp.doc(requestBody={"content": {"application/xml": {"schema": {"type": "string"}}},
-                            "description": "BPMN 2.0 XML"})
+@themes_bp.doc(
+    requestBody={
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+        "description": "BPMN 2.0 XML",
+    }
+)
 @themes_bp.response(201, DraftOut)
 def save_draft(code: str):
     """Save a diagram as a draft; it is kept even when invalid, with its problems."""

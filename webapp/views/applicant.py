@@ -25,9 +25,11 @@ MAX_GROUP_ROWS = 50
 def home():
     session = db_session()
     offered = [(t, themes.latest_version(session, t)) for t in themes.list_themes(session)]
-    return render_template("applicant/home.html",
-                           themes=[(t, v) for t, v in offered if v is not None],
-                           cases=cases.my_cases(session, current_user))
+    return render_template(
+        "applicant/home.html",
+        themes=[(t, v) for t, v in offered if v is not None],
+        cases=cases.my_cases(session, current_user),
+    )
 
 
 def _version_or_404(code: str):
@@ -65,8 +67,7 @@ def answers_from_form(form: MultiDict, version) -> dict:
         answers[key] = form.get(key) in ("true", "on", "1")
     for group, rows in groups.items():
         if group in whole:
-            answers[group] = [rows[i] for i in sorted(rows)
-                              if any(v for v in rows[i].values())]
+            answers[group] = [rows[i] for i in sorted(rows) if any(v for v in rows[i].values())]
     return {k: v for k, v in answers.items() if v != ""}
 
 
@@ -74,12 +75,15 @@ def answers_from_form(form: MultiDict, version) -> dict:
 @roles_required(Role.APPLICANT)
 def apply(code: str):
     theme, version = _version_or_404(code)
-    questions = [theme_forms.version_form(version).field(k)
-                 for k in version.definition.get("questions", [])]
+    questions = [
+        theme_forms.version_form(version).field(k) for k in version.definition.get("questions", [])
+    ]
     if questions and request.args.get("step") != "form":
         return render_template("applicant/guide.html", theme=theme, questions=questions)
-    answers = {k: request.args.get(k) in ("true", "on", "1") for k in
-               version.definition.get("questions", [])}
+    answers = {
+        k: request.args.get(k) in ("true", "on", "1")
+        for k in version.definition.get("questions", [])
+    }
     return _render_form(theme, version, answers, {}, 200)
 
 
@@ -88,9 +92,16 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int):
     form = theme_forms.form_for(version, typed)
     materials = version.form.get("materials", {})
     selected = set(theme_forms.selected_item_codes(version, typed))
-    return render_template("applicant/apply.html", theme=theme, version=version, form=form,
-                           answers=answers, errors=errors, materials=materials,
-                           selected=selected), status
+    return render_template(
+        "applicant/apply.html",
+        theme=theme,
+        version=version,
+        form=form,
+        answers=answers,
+        errors=errors,
+        materials=materials,
+        selected=selected,
+    ), status
 
 
 @bp.post("/apply/<code>")
@@ -116,7 +127,13 @@ def case_page(case_no: str):
     session = db_session()
     case = cases.get_case_for(session, current_user, case_no)
     version = case.theme_version
-    sections = theme_forms.display_sections(theme_forms.form_for(version, case.answers),
-                                            case.answers, masked=True)
-    return render_template("applicant/case.html", case=case, steps=cases.item_progress(case),
-                           timeline=audit.case_timeline(session, case), sections=sections)
+    sections = theme_forms.display_sections(
+        theme_forms.form_for(version, case.answers), case.answers, masked=True
+    )
+    return render_template(
+        "applicant/case.html",
+        case=case,
+        steps=cases.item_progress(case),
+        timeline=audit.case_timeline(session, case),
+        sections=sections,
+    )

@@ -17,10 +17,16 @@ class LoginInput(StrictSchema):
 
 
 class ApproveInput(StrictSchema):
-    opinion = fields.String(required=True, validate=validate.Length(min=1, max=500),
-                            metadata={"description": "审批意见"})
-    result_no = fields.String(load_default="", validate=validate.Length(max=64),
-                              metadata={"description": "证照或文书编号"})
+    opinion = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "审批意见"},
+    )
+    result_no = fields.String(
+        load_default="",
+        validate=validate.Length(max=64),
+        metadata={"description": "证照或文书编号"},
+    )
 
 
 class AcceptInput(StrictSchema):
@@ -28,8 +34,9 @@ class AcceptInput(StrictSchema):
 
 
 class DeliverInput(StrictSchema):
-    method = fields.String(required=True,
-                           validate=validate.OneOf(["窗口领取", "邮政寄递", "电子送达"]))
+    method = fields.String(
+        required=True, validate=validate.OneOf(["窗口领取", "邮政寄递", "电子送达"])
+    )
     tracking_no = fields.String(load_default="", validate=validate.Length(max=64))
 
 
@@ -38,5 +45,9 @@ def load_or_errors(schema: Schema, data) -> tuple[dict | None, dict | None]:
     try:
         return schema.load(data), None
     except ValidationError as exc:
-        return None, {k: "请填写此项" if "required" in str(v).lower() or "Missing" in str(v)
-                      else "内容不符合要求" for k, v in exc.messages.items()}
+        return None, {
+            k: "请填写此项"
+            if "required" in str(v).lower() or "Missing" in str(v)
+            else "内容不符合要求"
+            for k, v in exc.messages.items()
+        }

@@ -16,8 +16,10 @@ bp = Blueprint("modeler", __name__, url_prefix="/modeler")
 @roles_required(Role.ANALYST, Role.ADMIN)
 def themes_list():
     session = db_session()
-    rows = [(t, themes.latest_draft(session, t), themes.latest_version(session, t))
-            for t in themes.list_themes(session)]
+    rows = [
+        (t, themes.latest_draft(session, t), themes.latest_version(session, t))
+        for t in themes.list_themes(session)
+    ]
     return render_template("modeler/themes.html", rows=rows)
 
 

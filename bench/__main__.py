@@ -1,0 +1,144 @@
+"""`make bench`: bare SpiffWorkflow vs. the product path on SQLite and PostgreSQL.
+
+    .venv/bin/python -m bench [--cases N] [--bare-cases N]
+
+PostgreSQL comes from YJS_BENCH_DATABASE_URL (default: local `yjs_bench`, created if
+missing, schema `public` dropped and recreated); if it cannot be reached, that row is
+skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import unicodedata
+from importlib.metadata import version
+
+from sqlalchemy.engine import make_url
+
+from .engine_throughput import BPMN, REPO, bare_engine
+from .product_path import (
+    DEFAULT_PG_URL,
+    PostgresUnavailable,
+    ProductResult,
+    postgres_path,
+    sqlite_path,
+)
+
+COLUMNS = (
+    ("路径 path", "<"),
+    ("案件 cases", ">"),
+    ("件/秒 cases/s", ">"),
+    ("毫秒/件 ms/case", ">"),
+    ("对裸引擎 vs bare", ">"),
+    ("平均状态 state B/case", ">"),
+)
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, cols: int, align: str) -> str:
+    fill = " " * max(0, cols - width(text))
+    return text + fill if align == "<" else fill + text
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    header = tuple(name for name, _ in COLUMNS)
+    cols = [max(width(r[i]) for r in [header, *rows]) for i in range(len(COLUMNS))]
+    lines = []
+    for k, row in enumerate([header, *rows]):
+        lines.append("  ".join(pad(cell, cols[i], COLUMNS[i][1]) for i, cell in enumerate(row)))
+        if k == 0:
+            lines.append("  ".join("-" * c for c in cols))
+    return "\n".join(lines)
+
+
+def product_row(label: str, result: ProductResult, bare: float) -> tuple[str, ...]:
+    cases = str(result.cases)
+    if result.completed != result.cases:
+        cases += f" ({result.completed} 办结 completed)"
+    state = f"{result.avg_state_bytes:,.0f}" if result.avg_state_bytes is not None else "—"
+    return (
+        label,
+        cases,
+        f"{result.cases_per_s:.1f}",
+        f"{1000 / result.cases_per_s:.1f}",
+        f"{result.cases_per_s / bare:.3f}× (1/{bare / result.cases_per_s:.0f})",
+        state,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--cases", type=int, default=40, metavar="N", help="product cases per database (40)"
+    )
+    parser.add_argument(
+        "--bare-cases", type=int, default=300, metavar="N", help="bare engine cases (300)"
+    )
+    args = parser.parse_args(argv)
+    if args.cases < 1 or args.bare_cases < 1:
+        parser.error("case counts must be at least 1")
+
+    pg_url = os.environ.get("YJS_BENCH_DATABASE_URL") or DEFAULT_PG_URL
+    print("YJS 吞吐基准 / throughput benchmark — 企业开办 enterprise-opening")
+    print(f"流程 BPMN:      {BPMN.relative_to(REPO)}")
+    print(
+        f"机器 machine:   {os.cpu_count()} CPU, {platform.machine()}, "
+        f"Python {platform.python_version()}, SpiffWorkflow {version('SpiffWorkflow')}, "
+        f"SQLAlchemy {version('SQLAlchemy')}"
+    )
+    print(
+        "产品路径 product path: 每个请求一个 app context + session + commit "
+        "(submit_application / act_on_task); 1 warm-up case per database, untimed"
+    )
+    print(flush=True)
+
+    print(f"… 裸引擎 bare engine, {args.bare_cases} cases", file=sys.stderr, flush=True)
+    bare = bare_engine(args.bare_cases)
+    rows = [
+        (
+            "裸引擎（内存） bare SpiffWorkflow, in memory",
+            str(args.bare_cases),
+            f"{bare:.1f}",
+            f"{1000 / bare:.2f}",
+            "1.000×",
+            "—",
+        )
+    ]
+
+    print(f"… SQLite, {args.cases} cases", file=sys.stderr, flush=True)
+    sqlite = sqlite_path(args.cases)
+    rows.append(product_row("产品路径 product path, SQLite", sqlite, bare))
+
+    notes = []
+    shown_url = make_url(pg_url).render_as_string(hide_password=True)
+    print(f"… PostgreSQL {shown_url}, {args.cases} cases", file=sys.stderr, flush=True)
+    try:
+        pg = postgres_path(pg_url, args.cases)
+    except PostgresUnavailable as exc:
+        notes.append(f"PostgreSQL 已跳过 skipped ({shown_url}): {exc}")
+    else:
+        rows.append(product_row("产品路径 product path, PostgreSQL", pg, bare))
+        notes.append(f"PostgreSQL: {shown_url}")
+
+    print(table(rows))
+    print()
+    steps = sqlite.steps / sqlite.cases
+    print(
+        f"每件请求数 requests per case (product): {steps:.1f} "
+        "(1 次提交 submission + 受理/事项/出件 tasks; housing_fund alternates True/False)"
+    )
+    print("状态大小 state size: len(json.dumps(case.state, ensure_ascii=False).encode()), 办结案件")
+    for note in notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,299 @@
+"""企业开办 cases per second through the product's engine + persistence path.
+
+Each step does what one HTTP request does, minus HTTP: its own app context, its own
+session, the service call, one commit. A case is one submission, then one task at a
+time (受理 → department items → 出件) until the case is completed.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+from stdnum.cn import ric, uscc
+
+from .engine_throughput import REPO
+
+THEME = "enterprise-opening"
+APPLICANT = "zhangsan"
+PROCESSES_DIR = REPO / "processes"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yjs_bench"
+MAX_STEPS_PER_CASE = 50  # the process has 4–6 human tasks; more means it is stuck
+
+# What a clerk submits for each kind of task (cases.task_kind tells which).
+OUTCOMES = {
+    "acceptance": {"opinion": "材料齐全，予以受理"},
+    "item": {"opinion": "同意", "result_no": ""},
+    "delivery": {"method": "窗口领取", "tracking_no": ""},
+}
+
+
+# --- a valid application (copied from tests/webapp/conftest.py; bench never imports tests)
+
+
+def id_number(base17: str) -> str:
+    return base17 + ric.calc_check_digit(base17 + "0")
+
+
+LEGAL_REP_ID = id_number("44132219890612003")
+APPLICANT_ID = id_number("44130219920305002")
+
+
+def enterprise_answers(*, housing_fund: bool = True) -> dict:
+    """A complete, valid 企业开办 application keyed by canonical field keys."""
+    answers = {
+        "housing_fund.needed": housing_fund,
+        "applicant.name": "张三",
+        "applicant.id_type": "resident_id",
+        "applicant.id_number": APPLICANT_ID,
+        "applicant.mobile": "13712345678",
+        "enterprise.name": "博罗县青禾餐饮管理有限公司",
+        "enterprise.type": "llc",
+        "enterprise.registered_capital": "100",
+        "enterprise.address.region": "441322",
+        "enterprise.address.detail": "罗阳街道北门路18号201房",
+        "enterprise.business_scope": "餐饮服务；餐饮管理",
+        "legal_rep.name": "陈伟",
+        "legal_rep.id_number": LEGAL_REP_ID,
+        "legal_rep.mobile": "13812345678",
+        "contact.name": "张三",
+        "contact.mobile": "13712345678",
+        "finance_officer.name": "黄敏",
+        "finance_officer.id_number": id_number("44132219900101004"),
+        "finance_officer.mobile": "15912345678",
+        "tax_agent.name": "周杰",
+        "tax_agent.id_number": id_number("44132219951120005"),
+        "tax_agent.mobile": "18612345678",
+        "shareholders": [
+            {
+                "name": "陈伟",
+                "type": "natural_person",
+                "id_code": LEGAL_REP_ID,
+                "capital": "60",
+                "method": "currency",
+                "due_date": "2029-12-31",
+            },
+            {
+                "name": "惠州市青禾投资有限公司",
+                "type": "legal_person",
+                "id_code": "91441322MA4W3Q5K1" + uscc.calc_check_digit("91441322MA4W3Q5K1"),
+                "capital": "40",
+                "method": "currency",
+                "due_date": "2029-12-31",
+            },
+        ],
+        "seal.kinds": ["invoice", "official", "finance"],
+        "seal.maker": "博罗县诚信印章有限公司",
+        "invoice.needed": True,
+        "invoice.kinds": ["digital_ordinary"],
+        "invoice.quantity": "25",
+        "insurance.employee_count": 5,
+        "bank.name": "中国工商银行博罗支行",
+        "bank.appointment_date": "2027-07-01",
+        "housing_fund.rate": "5",
+        "housing_fund.employee_count": 5,
+        "delivery.method": "post",
+        "delivery.address": "广东省惠州市博罗县罗阳街道北门路18号 张三 13712345678",
+    }
+    if not housing_fund:
+        for key in ("housing_fund.rate", "housing_fund.employee_count"):
+            answers.pop(key)
+    return answers
+
+
+# --- results
+
+
+@dataclass
+class ProductResult:
+    cases: int  # timed cases
+    completed: int  # of those, how many reached "completed"
+    seconds: float
+    steps: int  # requests made in the timed loop (submissions + task actions)
+    avg_state_bytes: float | None  # UTF-8 JSON of case.state, completed cases
+
+    @property
+    def cases_per_s(self) -> float:
+        return self.cases / self.seconds
+
+
+class PostgresUnavailable(Exception):
+    """PostgreSQL cannot be reached or the bench database cannot be prepared."""
+
+
+# --- the product path
+
+
+def _make_app(url: str, instance_dir: Path):
+    from webapp import create_app
+    from webapp.db import db_session
+    from webapp.migrate import upgrade
+    from webapp.services import case_engine
+    from webapp.services.accounts import ensure_demo_users
+    from webapp.services.shipped_themes import load_shipped
+
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "b" * 40,
+            "INSTANCE_DIR": instance_dir,
+            "PROCESSES_DIR": PROCESSES_DIR,
+        }
+    )
+    upgrade(url)
+    with app.app_context():
+        session = db_session()
+        load_shipped(session, app.config["PROCESSES_DIR"])
+        ensure_demo_users(session)
+        session.commit()
+    # The spec cache is keyed by theme-version id, which repeats across databases: start
+    # every database cold, so each one pays (in its warm-up case) the same restore cost.
+    case_engine._SPECS.clear()
+    return app
+
+
+def _user_for_department() -> dict[str, str]:
+    from webapp.services.accounts import DEMO_USERS
+
+    return {dept: username for username, _role, _name, dept in DEMO_USERS if dept}
+
+
+def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[int, int]:
+    """One case, request by request; returns (case id, number of requests)."""
+    from webapp.db import db_session
+    from webapp.models import CaseStatus, CaseTask, TaskStatus, User
+    from webapp.services import cases, themes
+
+    with app.app_context():
+        session = db_session()
+        applicant = session.scalars(select(User).where(User.username == APPLICANT)).one()
+        theme = themes.get_theme(session, THEME)
+        case = cases.submit_application(
+            session, applicant, theme, enterprise_answers(housing_fund=housing_fund)
+        )
+        session.commit()
+        case_id = case.id
+    steps = 1
+
+    for _ in range(MAX_STEPS_PER_CASE):
+        with app.app_context():
+            session = db_session()
+            task = session.scalars(
+                select(CaseTask)
+                .where(CaseTask.case_id == case_id, CaseTask.status == TaskStatus.OPEN)
+                .order_by(CaseTask.id)
+                .limit(1)
+            ).first()
+            if task is None:
+                raise RuntimeError(f"case {case_id} has no open task and is not completed")
+            username = users_by_dept[task.department.code]
+            user = session.scalars(select(User).where(User.username == username)).one()
+            kind = cases.task_kind(task.case.theme_version.definition, task.bpmn_id)
+            done = cases.act_on_task(session, user, task.id, OUTCOMES[kind])
+            session.commit()
+            steps += 1
+            if done.case.status == CaseStatus.COMPLETED:
+                return case_id, steps
+    raise RuntimeError(f"case {case_id} not completed after {MAX_STEPS_PER_CASE} steps")
+
+
+def _state_sizes(app, case_ids: list[int]) -> tuple[int, float | None]:
+    from webapp.db import db_session
+    from webapp.models import Case, CaseStatus
+
+    with app.app_context():
+        session = db_session()
+        rows = session.scalars(
+            select(Case).where(Case.id.in_(case_ids), Case.status == CaseStatus.COMPLETED)
+        ).all()
+        sizes = [len(json.dumps(c.state, ensure_ascii=False).encode()) for c in rows]
+    return len(sizes), (sum(sizes) / len(sizes) if sizes else None)
+
+
+def product_path(url: str, n: int, *, warmup: int = 1) -> ProductResult:
+    """Cases/s through the product on `url`; setup and `warmup` cases are not timed."""
+    with tempfile.TemporaryDirectory(prefix="yjs-bench-instance-") as instance_dir:
+        app = _make_app(url, Path(instance_dir))
+        # create_app re-initialises one module-level Database: keep this app's engine.
+        engine = app.extensions["yjs_db"].engine
+        try:
+            users_by_dept = _user_for_department()
+            for i in range(warmup):
+                _run_case(app, i % 2 == 0, users_by_dept)
+            case_ids, steps = [], 0
+            start = time.perf_counter()
+            for i in range(n):
+                case_id, case_steps = _run_case(app, i % 2 == 0, users_by_dept)
+                case_ids.append(case_id)
+                steps += case_steps
+            seconds = time.perf_counter() - start
+            completed, avg_state = _state_sizes(app, case_ids)
+        finally:
+            engine.dispose()
+    return ProductResult(n, completed, seconds, steps, avg_state)
+
+
+def sqlite_path(n: int) -> ProductResult:
+    with tempfile.TemporaryDirectory(prefix="yjs-bench-sqlite-") as tmp:
+        return product_path(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", n)
+
+
+# --- PostgreSQL
+
+
+def postgres_url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    return (lines[0] if lines else type(orig).__name__)[:200]
+
+
+def prepare_postgres(url: str) -> None:
+    """Create the bench database if missing, then drop and recreate schema `public`."""
+    parsed = postgres_url(url)
+    if not parsed.database:
+        raise PostgresUnavailable("URL 未指定数据库 / no database in the URL")
+    connect_args = {"connect_timeout": 5}
+    try:
+        admin = create_engine(
+            parsed.set(database="postgres"),
+            isolation_level="AUTOCOMMIT",
+            connect_args=connect_args,
+        )
+        try:
+            with admin.connect() as conn:
+                exists = conn.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": parsed.database},
+                )
+                if not exists:
+                    quoted = conn.dialect.identifier_preparer.quote_identifier(parsed.database)
+                    conn.execute(text(f"CREATE DATABASE {quoted}"))
+        finally:
+            admin.dispose()
+        bench = create_engine(parsed, connect_args=connect_args)
+        try:
+            with bench.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            bench.dispose()
+    except (DBAPIError, OSError) as exc:
+        raise PostgresUnavailable(_reason(exc)) from None
+
+
+def postgres_path(url: str, n: int) -> ProductResult:
+    prepare_postgres(url)
+    return product_path(postgres_url(url).render_as_string(hide_password=False), n)

@@ -1,0 +1,69 @@
+"""Case state in the database: Chinese kept as UTF-8, and a round trip through PostgreSQL
+jsonb (which reorders keys) loses nothing — the data-loss trap in ENGINE-NOTES.md."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, text
+
+from webapp.models import Case
+from webapp.services.case_engine import restore_workflow, serializer
+
+
+def _raw_state(session, case_id) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(
+            text("SELECT state::text FROM cases WHERE id = :id"), {"id": case_id}
+        ).scalar_one()
+    return session.execute(
+        text("SELECT state FROM cases WHERE id = :id"), {"id": case_id}
+    ).scalar_one()
+
+
+def test_state_keeps_chinese_as_utf8(login, submit_case, session):
+    case_no = submit_case()["case_no"]
+    window = login("window")
+    task = next(t for t in window.get("/api/tasks/").get_json() if t["case_no"] == case_no)
+    window.post_json(f"/api/tasks/{task['id']}/complete", {"opinion": "材料齐全，予以受理"})
+    case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
+    raw = _raw_state(session, case.id)
+    assert "材料齐全，予以受理" in raw
+    assert "\\u6750" not in raw  # not escaped to \\uXXXX
+
+
+def test_jsonb_reorders_keys_and_cases_still_complete(login, submit_case, session, is_postgres):
+    if not is_postgres:
+        pytest.skip("jsonb exists only on PostgreSQL (set YJS_TEST_DATABASE_URL)")
+    case_no = submit_case()["case_no"]
+    case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
+    stored_order = list(json.loads(_raw_state(session, case.id)).keys())
+    engine_order = list(serializer.state_to_dict(restore_workflow(case)).keys())
+    assert sorted(stored_order) == sorted(engine_order)
+    assert stored_order != engine_order  # jsonb handed the keys back in its own order
+    assert (
+        session.execute(
+            text("SELECT jsonb_typeof(state) FROM cases WHERE id = :id"), {"id": case.id}
+        ).scalar_one()
+        == "object"
+    )
+
+    # Drive the case to the end; every step restores the state from jsonb.
+    clients = {u: login(u) for u in ("window", "samr", "psb", "tax", "hrss", "hf")}
+    for _ in range(20):
+        progressed = False
+        for client in clients.values():
+            for task in client.get("/api/tasks/").get_json():
+                if task["case_no"] != case_no:
+                    continue
+                payload = (
+                    {"method": "窗口领取"} if task["kind"] == "delivery" else {"opinion": "同意"}
+                )
+                response = client.post_json(f"/api/tasks/{task['id']}/complete", payload)
+                assert response.status_code == 200, response.get_json()
+                progressed = True
+        if not progressed:
+            break
+    result = login("zhangsan").get(f"/api/cases/{case_no}").get_json()
+    assert result["status"] == "completed"
