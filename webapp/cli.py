@@ -101,4 +101,9 @@ def worker(once: bool, interval: float):
     """Background worker: fires due timers and deadline checks (several may run at once)."""
     from .worker import run_worker
 
-    run_worker(create_app(), once=once, interval=interval)
+    if not run_worker(create_app(), once=once, interval=interval):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

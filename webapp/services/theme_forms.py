@@ -42,11 +42,11 @@ def selected_item_codes(version: ThemeVersion, answers: dict) -> list[str]:
 
 def form_for(version: ThemeVersion, answers: dict) -> MergedForm:
     form = version_form(version)
-    typed = _question_answers(version, answers)
+    typed = question_answers(version, answers)
     return form.for_items(selected_item_codes(version, typed))
 
 
-def _question_answers(version: ThemeVersion, answers: dict) -> dict:
+def question_answers(version: ThemeVersion, answers: dict) -> dict:
     """The guidance answers as booleans (forms may post 'true'/'on'/True)."""
     result = dict(answers)
     for key in version.definition.get("questions", []):
@@ -60,7 +60,7 @@ def _question_answers(version: ThemeVersion, answers: dict) -> dict:
 
 def check_application(version: ThemeVersion, answers: dict) -> tuple[dict, list[dict]]:
     """(storable answers, []) or ({}, field errors in Chinese) — all errors at once."""
-    answers = _question_answers(version, answers)
+    answers = question_answers(version, answers)
     form = form_for(version, answers)
     errors = validate_answers(form, answers)
     if errors:

@@ -88,7 +88,7 @@ def apply(code: str):
 
 
 def _render_form(theme, version, answers: dict, errors: dict, status: int):
-    typed = theme_forms._question_answers(version, answers)
+    typed = theme_forms.question_answers(version, answers)
     form = theme_forms.form_for(version, typed)
     materials = version.form.get("materials", {})
     selected = set(theme_forms.selected_item_codes(version, typed))
