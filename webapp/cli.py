@@ -89,9 +89,12 @@ def demo_users():
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int):
     """Serve the web app (development server, threaded)."""
+    from werkzeug.serving import run_simple
+
     app = create_app()
-    click.echo(f"YJS 已启动：http://{host}:{port}")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    click.echo(f"YJS 已启动：http://{host}:{port}  （Ctrl+C 停止）")
+    # Flask refuses app.run() inside its own CLI; the server underneath is the same.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @main.command("worker")
