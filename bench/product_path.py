@@ -40,10 +40,8 @@ SAMPLE = REPO / "processes" / "themes" / "enterprise-opening" / "sample-applicat
 def enterprise_answers(*, housing_fund: bool = True) -> dict:
     """The shipped valid 企业开办 application, with or without 公积金."""
     answers = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    # Without 公积金 its fields are hidden, and hidden fields are ignored, never stored.
     answers["housing_fund.needed"] = housing_fund
-    if not housing_fund:
-        for key in ("housing_fund.rate", "housing_fund.employee_count"):
-            answers.pop(key)
     return answers
 
 

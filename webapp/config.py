@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Case numbers and every time shown to people use Beijing time; the database keeps UTC.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 class ConfigError(RuntimeError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+
 from forms.masking import mask_id_number, mask_mobile
 
+from .config import CHINA_TZ
 from .services.audit import ACTION_LABELS
-
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 def _local_time(value: dt.datetime | None) -> str:

@@ -19,9 +19,9 @@ LANES = {
     "住房公积金中心": "HF",
 }
 
-MIWG = sorted(Path("/work/shared/external/bpmn-miwg").glob("*/*.bpmn")) or sorted(
+MIWG = sorted(
     (Path(__file__).resolve().parents[3] / "shared" / "external" / "bpmn-miwg").glob("*/*.bpmn")
-)
+) or sorted(Path("/work/shared/external/bpmn-miwg").glob("*/*.bpmn"))
 
 
 def test_reference_theme_compiles_with_departments(enterprise_theme):

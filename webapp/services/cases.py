@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from engine.cases import complete_task, open_tasks, start_case
 from engine.problems import CaseStepError, TaskNotReady
 
+from ..config import CHINA_TZ
 from ..models import Case, CaseStatus, CaseTask, Department, Role, TaskStatus, Theme, User
 from . import audit, theme_forms
 from .case_engine import restore_workflow, spec_for, store_workflow
@@ -17,8 +18,6 @@ from .case_lock import lock_case
 from .case_numbers import next_case_number
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .themes import latest_version
-
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 def now() -> dt.datetime:
@@ -204,6 +203,8 @@ def inbox(session: Session, user: User, limit: int = 50, after_id: int | None = 
     stmt = (
         select(CaseTask)
         .join(CaseTask.case)
+        # One query for the page: the list shows case, applicant and theme of every row.
+        .options(contains_eager(CaseTask.case).joinedload(Case.applicant))
         .where(CaseTask.department_id == user.department_id, CaseTask.status == TaskStatus.OPEN)
         .order_by(CaseTask.id)
         .limit(limit)

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..db import db_session
-from ..models import Role, ThemeDraft
+from ..models import CaseStatus, CaseTask, Role, ThemeDraft
 from ..services import cases, themes
 from ..services.errors import Invalid, NotFound
 from .access import roles_required
@@ -91,7 +91,7 @@ def _case_out(case) -> dict:
         "theme": case.theme_version.theme.code,
         "theme_version": case.theme_version.number,
         "status": case.status,
-        "status_label": cases.CaseStatus(case.status).label,
+        "status_label": CaseStatus(case.status).label,
         "steps": cases.item_progress(case),
     }
 
@@ -199,7 +199,7 @@ def inbox():
 def complete(data: dict, task_id: int):
     """Accept (综合受理), grant (准予) or deliver (统一出件), depending on the task."""
     session = db_session()
-    task = session.get(cases.CaseTask, task_id)
+    task = session.get(CaseTask, task_id)
     if task is None:
         raise NotFound("任务不存在")
     cases.check_task_access(current_user, task)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from engine.cases import element_progress
+
 from ..db import db_session
 from ..models import CaseTask, Role
 from ..services import audit, cases, theme_forms
@@ -48,8 +50,6 @@ def _render_task(task: CaseTask, errors: dict, status: int):
     version = case.theme_version
     kind = cases.task_kind(version.definition, task.bpmn_id)
     progress = restore_workflow(case)
-    from engine.cases import element_progress
-
     return render_template(
         "clerk/task.html",
         task=task,
