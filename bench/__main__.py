@@ -1,10 +1,11 @@
 """`make bench`: bare SpiffWorkflow vs. the product path on SQLite and PostgreSQL.
 
-    .venv/bin/python -m bench [--cases N] [--bare-cases N]
+    .venv/bin/python -m bench [--cases N] [--bare-cases N] [--merge-repeat N]
 
 PostgreSQL comes from YJS_BENCH_DATABASE_URL (default: local `yjs_bench`, created if
 missing, schema `public` dropped and recreated); if it cannot be reached, that row is
-skipped with the reason.
+skipped with the reason. Then the one-form merge bench (bench/merge_bench.py) and the
+workbench bench (bench/workbench_bench.py: inbox with 200,000 open tasks, worker sweep).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from importlib.metadata import version
 from sqlalchemy.engine import make_url
 
 from .engine_throughput import BPMN, REPO, bare_engine
+from .merge_bench import report as merge_report
 from .product_path import (
     DEFAULT_PG_URL,
     PostgresUnavailable,
@@ -26,6 +28,7 @@ from .product_path import (
     postgres_path,
     sqlite_path,
 )
+from .workbench_bench import report as workbench_report
 
 COLUMNS = (
     ("路径 path", "<"),
@@ -81,9 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bare-cases", type=int, default=300, metavar="N", help="bare engine cases (300)"
     )
+    parser.add_argument(
+        "--merge-repeat", type=int, default=30, metavar="N", help="merge bench repetitions (30)"
+    )
+    parser.add_argument(
+        "--no-workbench",
+        action="store_true",
+        help="skip the inbox (200,000 tasks) and worker sweep (100,000 cases) bench",
+    )
     args = parser.parse_args(argv)
-    if args.cases < 1 or args.bare_cases < 1:
-        parser.error("case counts must be at least 1")
+    if args.cases < 1 or args.bare_cases < 1 or args.merge_repeat < 1:
+        parser.error("case counts and repetitions must be at least 1")
 
     pg_url = os.environ.get("YJS_BENCH_DATABASE_URL") or DEFAULT_PG_URL
     print("YJS 吞吐基准 / throughput benchmark — 企业开办 enterprise-opening")
@@ -137,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     print("状态大小 state size: len(json.dumps(case.state, ensure_ascii=False).encode()), 办结案件")
     for note in notes:
         print(note)
+    print()
+    print(f"… 一表合并 merge bench, {args.merge_repeat} repetitions", file=sys.stderr, flush=True)
+    print(merge_report(args.merge_repeat))
+    if not args.no_workbench:
+        print()
+        print("… 工作台 workbench bench (200,000 tasks)", file=sys.stderr, flush=True)
+        print(workbench_report(pg_url))
     return 0
 
 

@@ -29,8 +29,8 @@ MAX_STEPS_PER_CASE = 50  # the process has 4–6 human tasks; more means it is s
 # What a clerk submits for each kind of task (cases.task_kind tells which).
 OUTCOMES = {
     "acceptance": {"opinion": "材料齐全，予以受理"},
-    "item": {"opinion": "同意", "result_no": ""},
-    "delivery": {"method": "窗口领取", "tracking_no": ""},
+    "item": {"opinion": "同意", "result_no": "91441322MA5BENCH01"},
+    "delivery": {"method": "window", "tracking_no": ""},
 }
 
 
@@ -90,8 +90,8 @@ def _make_app(url: str, instance_dir: Path):
         load_shipped(session, app.config["PROCESSES_DIR"])
         ensure_demo_users(session)
         session.commit()
-    # The spec cache is keyed by theme-version id, which repeats across databases: start
-    # every database cold, so each one pays (in its warm-up case) the same restore cost.
+    # Start every database cold, so each one pays (in its warm-up case) the same restore
+    # cost as the first request after a deploy.
     case_engine._SPECS.clear()
     return app
 
@@ -107,6 +107,7 @@ def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[i
     from webapp.db import db_session
     from webapp.models import CaseStatus, CaseTask, TaskStatus, User
     from webapp.services import cases, themes
+    from webapp.services.task_actions import act_on_task
 
     with app.app_context():
         session = db_session()
@@ -133,7 +134,7 @@ def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[i
             username = users_by_dept[task.department.code]
             user = session.scalars(select(User).where(User.username == username)).one()
             kind = cases.task_kind(task.case.theme_version.definition, task.bpmn_id)
-            done = cases.act_on_task(session, user, task.id, OUTCOMES[kind])
+            done = act_on_task(session, user, task.id, OUTCOMES[kind])
             session.commit()
             steps += 1
             if done.case.status == CaseStatus.COMPLETED:

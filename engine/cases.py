@@ -15,6 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .expressions import UnsafeExpression, safe_script_engine
 from .problems import CaseStepError, TaskNotReady
+from .timers import forget_unreached_events
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict | None = None
 
 def refresh_timers(workflow: BpmnWorkflow) -> None:
     """Fire timers that are due and run whatever they release."""
+    forget_unreached_events(workflow)
     workflow.refresh_timers()
     _advance(workflow)
 
@@ -88,6 +90,9 @@ def element_progress(workflow: BpmnWorkflow) -> dict[str, list[str]]:
 
 
 def _advance(workflow: BpmnWorkflow) -> None:
+    # A restored case may have timers registered before they are reached (timers.py);
+    # do_engine_steps polls timers, so unregister those first.
+    forget_unreached_events(workflow)
     try:
         workflow.do_engine_steps()
     except (WorkflowException, UnsafeExpression) as exc:

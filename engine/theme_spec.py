@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .expressions import UnsafeExpression, check_expression
+from .timers import timer_value_problem
 from .problems import Problem, ThemeInvalid
 from .safe_xml import parse_untrusted
 
@@ -134,7 +135,13 @@ def _check_elements(process, lane_departments: Mapping[str, str]) -> tuple[list,
             problems.extend(_expression_problem(el.text, owner, "条件"))
         elif kind in TIMER_PARTS:
             owner = el.getparent().getparent().get("id")
-            problems.extend(_expression_problem(el.text, owner, "定时器"))
+            unsafe = _expression_problem(el.text, owner, "定时器")
+            problems.extend(unsafe)
+            # A safe value can still be one SpiffWorkflow cannot read (P2D unquoted, a date
+            # without a zone): refuse it now rather than in a running case.
+            wrong = None if unsafe else timer_value_problem(kind, el.text)
+            if wrong:
+                problems.append(Problem(wrong, owner))
         elif kind in HUMAN_TASKS and el.tag.startswith(f"{{{BPMN_NS}}}"):
             lane = lane_of.get(el_id)
             name = (el.get("name") or el_id or "").strip()

@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
 from .constraints import Constraints
-from .regions import region_problem
+from .regions import NOT_A_COUNTY, region_problem
+
+if TYPE_CHECKING:
+    from .regions import RegionTable
 
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 ID_NUMBER_PATTERN = r"^\d{17}[\dXx]$"
@@ -54,10 +57,17 @@ def is_blank(raw: Any) -> bool:
     return raw is None or raw == [] or (isinstance(raw, str) and not raw.strip())
 
 
-def parse_value(field: FieldLike, raw: Any, as_type: str | None = None) -> Any:
+def parse_value(
+    field: FieldLike,
+    raw: Any,
+    as_type: str | None = None,
+    regions: RegionTable | None = None,
+) -> Any:
     """The typed value of a non-blank answer; raises InvalidValue.
 
-    `as_type` checks a string field as an identifier type too (see CheckedAs).
+    `as_type` checks a string field as an identifier type too (see CheckedAs). `regions`
+    is the division table a `region` answer must name a county of; without it only the
+    code's shape is checked.
     """
     type_ = field.type
     c = field.constraints
@@ -67,7 +77,7 @@ def parse_value(field: FieldLike, raw: Any, as_type: str | None = None) -> Any:
             raise InvalidValue("max_length", f"不能超过{c.max_length}个字符")
         if c.min_length is not None and len(value) < c.min_length:
             raise InvalidValue("min_length", f"不能少于{c.min_length}个字符")
-        return parse_identifier(as_type, value) if as_type else value
+        return parse_identifier(as_type, value, regions) if as_type else value
     if type_ == "integer":
         return _in_range(_integer(raw), c, field.unit)
     if type_ in ("decimal", "money"):
@@ -81,14 +91,16 @@ def parse_value(field: FieldLike, raw: Any, as_type: str | None = None) -> Any:
     if type_ == "boolean":
         return _boolean(raw)
     if type_ in ("region", "mobile", "id_number", "uscc", "email"):
-        return parse_identifier(type_, _text(raw))
+        return parse_identifier(type_, _text(raw), regions)
     raise InvalidValue("type", "的类型无法校验")
 
 
-def parse_identifier(type_: str, value: str) -> str:
+def parse_identifier(type_: str, value: str, regions: RegionTable | None = None) -> str:
     """A checked, compact identifier (upper case where the standard uses letters)."""
     if type_ == "region":
-        problem = region_problem(value)
+        problem = region_problem(value) if regions is None else regions.problem(value)
+        if problem == NOT_A_COUNTY:
+            raise InvalidValue("region", problem)
         if problem:
             raise InvalidValue("format", problem)
         return value

@@ -163,7 +163,9 @@ def _group_schema(f: MergedField) -> dict[str, Any]:
         _identifier_clause(s.checked_as.depends_on, value, s.key, type_, multiple=False)
         for s in f.item_fields
         if s.checked_as
-        for value, type_ in s.checked_as.cases
+        # Sorted: a form read back from PostgreSQL JSONB has its `when` keys reordered,
+        # and the schema must not depend on which database the version came from.
+        for value, type_ in sorted(s.checked_as.cases)
     ]
     if rules:
         row["allOf"] = rules
@@ -194,7 +196,7 @@ def _identifier_rules(f: MergedField, form: MergedForm) -> list[dict[str, Any]]:
     multiple = bool(chooser and chooser.multiple)
     return [
         _identifier_clause(f.checked_as.depends_on, value, f.key, type_, multiple)
-        for value, type_ in f.checked_as.cases
+        for value, type_ in sorted(f.checked_as.cases)  # storage-independent, as above
     ]
 
 

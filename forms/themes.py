@@ -1,17 +1,19 @@
 """A theme's metadata (theme.yaml): its items, the BPMN tasks doing them, and its choices.
 
-The BPMN next to theme.yaml is the engine's to check; here we check what the catalog
-knows: the items exist, the departments exist, the answer keys exist, and the items'
-forms merge without conflict (a publish-time error otherwise).
+The BPMN and the guidance decision table (DMN) next to theme.yaml are the engine's to
+check; here we check what the catalog knows: the items exist, the departments exist, the
+question fields exist, and the items' forms merge without conflict (a publish-time error
+otherwise). Which conditional items a case needs is decided by the guidance table (see
+engine/guidance.py); this module only says which items are conditional and what follows
+from a decision: the items of the case and the BPMN variables.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .catalog import Catalog
 from .catalog_files import RecordReader, read_yaml
@@ -20,19 +22,25 @@ from .merge import MergedForm, merge_forms
 from .problems import CatalogInvalid, MergeConflict, ProblemList
 
 VARIABLE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+GUIDANCE_FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.dmn$")
+SELECTED_BY_GUIDANCE = "guidance"
 _THEME_ATTRIBUTES = (
     "code", "name", "lead_department", "summary", "acceptance_task", "delivery_task",
-    "items", "variables",
+    "questions", "guidance", "items", "variables",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ThemeItem:
-    """An item of the theme, the BPMN task that does it, and the yes/no answer selecting it."""
+    """An item of the theme, the BPMN task that does it, and what selects it."""
 
     item: str
     task: str
-    condition: str | None = None  # a boolean answer key; None: always selected
+    selected_by: str | None = None  # "guidance": only if the decision table outputs it
+
+    @property
+    def conditional(self) -> bool:
+        return self.selected_by == SELECTED_BY_GUIDANCE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,17 +52,24 @@ class ThemeDefinition:
     acceptance_task: str
     delivery_task: str
     items: tuple[ThemeItem, ...]
-    variables: dict[str, str] = field(default_factory=dict)  # process variable → answer key
+    # Guidance question variable (as the decision table names it) → field key, in asking order.
+    questions: dict[str, str] = field(default_factory=dict)
+    guidance_file: str | None = None  # the DMN next to theme.yaml
+    variables: dict[str, str] = field(default_factory=dict)  # process variable → item code
 
     @property
     def item_codes(self) -> tuple[str, ...]:
         return tuple(i.item for i in self.items)
 
     @property
+    def conditional_items(self) -> tuple[str, ...]:
+        """Items the guidance table selects (`selected_by: guidance`), in theme order."""
+        return tuple(i.item for i in self.items if i.conditional)
+
+    @property
     def question_keys(self) -> tuple[str, ...]:
-        """Answer keys the theme asks itself: item conditions, then process variables."""
-        keys = [i.condition for i in self.items if i.condition]
-        return tuple(dict.fromkeys([*keys, *self.variables.values()]))
+        """Field keys of the guidance questions, in asking order."""
+        return tuple(dict.fromkeys(self.questions.values()))
 
     def task_of(self, item_code: str) -> str:
         return next(i.task for i in self.items if i.item == item_code)
@@ -62,18 +77,19 @@ class ThemeDefinition:
     def item_of_task(self, task_id: str) -> str | None:
         return next((i.item for i in self.items if i.task == task_id), None)
 
-    def selected_items(self, answers: Mapping[str, Any]) -> tuple[str, ...]:
-        """The items this application needs: unconditional ones and those answered yes.
+    def selected_items(self, decided: Collection[str]) -> tuple[str, ...]:
+        """The items this application needs: unconditional ones and the decided ones.
 
-        `answers` are normalised (see `normalise_answers`): only the boolean True selects.
+        `decided` are the conditional items the guidance table output for the case; codes
+        that are not conditional items of this theme are ignored.
         """
-        return tuple(
-            i.item for i in self.items if i.condition is None or answers.get(i.condition) is True
-        )
+        decided = set(decided)
+        return tuple(i.item for i in self.items if not i.conditional or i.item in decided)
 
-    def process_variables(self, answers: Mapping[str, Any]) -> dict[str, Any]:
-        """The BPMN variables (e.g. `housing_fund`) from the answers they are mapped to."""
-        return {name: answers.get(key) for name, key in self.variables.items()}
+    def process_variables(self, selected: Collection[str]) -> dict[str, bool]:
+        """The BPMN variables (e.g. `housing_fund`): whether their item is selected."""
+        selected = set(selected)
+        return {name: code in selected for name, code in self.variables.items()}
 
 
 def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
@@ -97,7 +113,9 @@ def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
     lead = theme.text("lead_department")
     if lead and lead not in catalog.departments:
         theme.problem(f"的牵头部门 {lead} 不在部门目录中")
+    questions = _read_questions(theme, catalog)
     items = _read_items(theme, catalog)
+    guidance_file = _read_guidance_file(theme, theme_dir, items)
     acceptance, delivery = theme.text("acceptance_task"), theme.text("delivery_task")
     item_tasks = {i.task for i in items}
     for task in (acceptance, delivery):
@@ -111,7 +129,9 @@ def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
         acceptance_task=acceptance or "",
         delivery_task=delivery or "",
         items=items,
-        variables=_read_variables(theme, catalog),
+        questions=questions,
+        guidance_file=guidance_file,
+        variables=_read_variables(theme, items),
     )
     if not report.problems:
         _check_merge(definition, catalog, theme)
@@ -138,60 +158,101 @@ def theme_materials(
     return merge_materials([catalog.item(c) for c in codes], order=theme.item_codes)
 
 
+def _read_questions(theme: RecordReader, catalog: Catalog) -> dict[str, str]:
+    raw = theme.raw("questions")
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        theme.problem("的 questions 应为“决策表变量: 字段键”的映射")
+        return {}
+    questions: dict[str, str] = {}
+    for name, key in raw.items():
+        if not VARIABLE_PATTERN.match(str(name)):
+            theme.problem(f"的导办问题变量名 {name} 不合规范（小写英文、数字、下划线）")
+        elif not isinstance(key, str):
+            theme.problem(f"的导办问题 {name} 应对应一个字段键")
+        elif key in questions.values():
+            theme.problem(f"的导办问题 {name} 与另一问题使用同一字段 {key}")
+        elif _check_question_key(theme, key, f"导办问题 {name}", catalog):
+            questions[str(name)] = key
+    return questions
+
+
 def _read_items(theme: RecordReader, catalog: Catalog) -> tuple[ThemeItem, ...]:
     raw = theme.raw("items")
     if not isinstance(raw, list) or not raw:
-        theme.problem("的 items 应为非空列表（每项含 item、task，可选 condition）")
+        theme.problem("的 items 应为非空列表（每项含 item、task，可选 selected_by: guidance）")
         return ()
     items: list[ThemeItem] = []
     for entry in raw:
         label = entry.get("item") if isinstance(entry, Mapping) else None
-        reader = RecordReader(
-            entry, f"{theme.where} 事项 {label or '?'}", theme.report, ("item", "task", "condition")
-        )
+        where = f"{theme.where} 事项 {label or '?'}"
+        if isinstance(entry, Mapping) and "condition" in entry:
+            # The old format; say what replaces it rather than just "unknown attribute".
+            theme.report.add(
+                f"{where} 的 condition 已不再使用：改为 selected_by: guidance，"
+                "并在导办决策表（guidance）中写明何时办理"
+            )
+            entry = {k: v for k, v in entry.items() if k != "condition"}
+        reader = RecordReader(entry, where, theme.report, ("item", "task", "selected_by"))
         code, task = reader.text("item"), reader.text("task")
-        condition = reader.text("condition", required=False)
+        selected_by = reader.choice("selected_by", (SELECTED_BY_GUIDANCE,), required=False)
         if code and code not in catalog.items:
             reader.problem("不在事项目录中")
         if code in {i.item for i in items}:
             reader.problem("重复列出")
         if task in {i.task for i in items}:
             reader.problem(f"的任务 {task} 已分给另一事项")
-        if condition:
-            _check_answer_key(reader, condition, "condition", catalog, boolean=True)
         if code and task:
-            items.append(ThemeItem(code, task, condition))
+            items.append(ThemeItem(code, task, selected_by))
     return tuple(items)
 
 
-def _read_variables(theme: RecordReader, catalog: Catalog) -> dict[str, str]:
+def _read_guidance_file(
+    theme: RecordReader, theme_dir: Path, items: Sequence[ThemeItem]
+) -> str | None:
+    name = theme.text("guidance", required=False)
+    if name is None:
+        if any(i.conditional for i in items):
+            theme.problem("有由导办决定的事项（selected_by: guidance），但缺少 guidance 决策表文件")
+        return None
+    if not GUIDANCE_FILE_PATTERN.match(name):
+        theme.problem(f"的 guidance 应为同目录下的 .dmn 文件名，当前为“{name}”")
+        return None
+    if not (theme_dir / name).is_file():
+        theme.problem(f"的导办决策表文件 {name} 不存在")
+        return None
+    return name
+
+
+def _read_variables(theme: RecordReader, items: Sequence[ThemeItem]) -> dict[str, str]:
     raw = theme.raw("variables")
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        theme.problem("的 variables 应为“流程变量: 字段键”的映射")
+        theme.problem("的 variables 应为“流程变量: 事项编码”的映射")
         return {}
+    codes = {i.item for i in items}
     variables: dict[str, str] = {}
-    for name, key in raw.items():
+    for name, code in raw.items():
         if not VARIABLE_PATTERN.match(str(name)):
             theme.problem(f"的流程变量名 {name} 不合规范（小写英文、数字、下划线）")
-        elif not isinstance(key, str):
-            theme.problem(f"的流程变量 {name} 应对应一个字段键")
-        elif _check_answer_key(theme, key, f"流程变量 {name}", catalog, boolean=False):
-            variables[str(name)] = key
+        elif not isinstance(code, str):
+            theme.problem(f"的流程变量 {name} 应对应本主题的一个事项编码")
+        elif code not in codes:
+            theme.problem(f"的流程变量 {name} 对应的事项 {code} 不是本主题的事项")
+        else:
+            variables[str(name)] = code
     return variables
 
 
-def _check_answer_key(
-    reader: RecordReader, key: str, what: str, catalog: Catalog, boolean: bool
-) -> bool:
+def _check_question_key(reader: RecordReader, key: str, what: str, catalog: Catalog) -> bool:
     definition = catalog.fields.get(key)
     if definition is None:
         reader.problem(f"的 {what} 字段 {key} 不在字段字典中")
         return False
-    if definition.type == "array" or (boolean and definition.type != "boolean"):
-        wanted = "boolean" if boolean else "非重复组"
-        reader.problem(f"的 {what} 字段 {key} 应为 {wanted} 类型")
+    if definition.type == "array":
+        reader.problem(f"的 {what} 字段 {key} 不能是重复组")
         return False
     return True
 

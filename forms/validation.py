@@ -12,10 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .field_values import InvalidValue, is_blank, parse_value
 from .merge import MergedField, MergedForm
+
+if TYPE_CHECKING:
+    from .regions import RegionTable
 
 
 @dataclass(frozen=True)
@@ -39,18 +42,27 @@ class AnswersInvalid(ValueError):
         super().__init__("；".join(e.message for e in self.errors))
 
 
-def validate_application(form: MergedForm, answers: Mapping[str, Any]) -> list[FieldError]:
-    """Every error in `answers`, in the form's display order; empty when they are valid."""
-    return _check(form, answers)[1]
+def validate_application(
+    form: MergedForm, answers: Mapping[str, Any], regions: RegionTable | None = None
+) -> list[FieldError]:
+    """Every error in `answers`, in the form's display order; empty when they are valid.
+
+    With `regions`, a `region` answer must be a county-level code of that table; without
+    it only the code's shape is checked.
+    """
+    return _check(form, answers, regions)[1]
 
 
-def normalise_answers(form: MergedForm, answers: Mapping[str, Any]) -> dict[str, Any]:
+def normalise_answers(
+    form: MergedForm, answers: Mapping[str, Any], regions: RegionTable | None = None
+) -> dict[str, Any]:
     """The typed answers (str, int, Decimal, date, datetime, bool, lists) of shown fields.
 
     Blank answers and unknown keys are left out. Raises AnswersInvalid when any answer is
-    wrong. Stored answers (`to_storable`) normalise back to the same values.
+    wrong (`regions` as for `validate_application`). Stored answers (`to_storable`)
+    normalise back to the same values.
     """
-    values, errors = _check(form, answers)
+    values, errors = _check(form, answers, regions)
     if errors:
         raise AnswersInvalid(errors)
     return values
@@ -69,8 +81,12 @@ def to_storable(values: Any) -> Any:
     return values
 
 
-def _check(form: MergedForm, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list]:
-    values, problems = _parse_scope(form.fields, answers, key_of=str, label_prefix="")
+def _check(
+    form: MergedForm, answers: Mapping[str, Any], regions: RegionTable | None = None
+) -> tuple[dict[str, Any], list]:
+    values, problems = _parse_scope(
+        form.fields, answers, key_of=str, label_prefix="", regions=regions
+    )
     visible = _Visibility(form, values)
     errors: list[FieldError] = []
     kept: dict[str, Any] = {}
@@ -91,6 +107,7 @@ def _parse_scope(
     answers: Any,
     key_of: Any,
     label_prefix: str,
+    regions: RegionTable | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[FieldError]]]:
     """Parse the non-blank answers of `fields`; errors by field key, not yet filtered."""
     values: dict[str, Any] = {}
@@ -102,7 +119,7 @@ def _parse_scope(
             continue
         key, label = key_of(f.key), f"{label_prefix}{f.label}"
         if f.type == "array":
-            rows, row_errors = _parse_group(f, raw, key, label)
+            rows, row_errors = _parse_group(f, raw, key, label, regions)
             if row_errors:
                 problems[f.key] = row_errors
             else:
@@ -112,14 +129,14 @@ def _parse_scope(
             f.checked_as.type_for(values.get(f.checked_as.depends_on)) if f.checked_as else None
         )
         try:
-            values[f.key] = parse_value(f, raw, as_type)
+            values[f.key] = parse_value(f, raw, as_type, regions)
         except InvalidValue as exc:
             problems[f.key] = [FieldError(key, f"{label}{exc.suffix}", exc.code)]
     return values, problems
 
 
 def _parse_group(
-    group: MergedField, raw: Any, key: str, label: str
+    group: MergedField, raw: Any, key: str, label: str, regions: RegionTable | None = None
 ) -> tuple[list[dict[str, Any]], list[FieldError]]:
     if not isinstance(raw, list):
         return [], [FieldError(key, f"{label}格式不正确", "type")]
@@ -136,7 +153,7 @@ def _parse_group(
             errors.append(FieldError(row_key, f"{row_label}格式不正确", "type"))
             continue
         values, problems = _parse_scope(
-            group.item_fields, row, lambda sub, k=row_key: f"{k}.{sub}", row_label
+            group.item_fields, row, lambda sub, k=row_key: f"{k}.{sub}", row_label, regions
         )
         for sub in group.item_fields:
             if sub.key in problems:

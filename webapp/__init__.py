@@ -8,6 +8,7 @@ from .config import load_config
 from .db import Database
 from .extensions import api, csrf, login_manager
 from .logging_setup import install_masking
+from .regions import init_regions
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,12 +20,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     # One Database per app: a second app in the same process (tests, bench) gets its own.
     Database().init_app(app)
+    init_regions(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     api.init_app(app)
 
     from . import errors
-    from .views import admin, api_views, applicant, auth, clerk, health, modeler
+    from .views import admin, api_views, applicant, auth, clerk, health, modeler, notice
 
     errors.register(app)
     app.register_blueprint(health.bp)
@@ -33,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(clerk.bp)
     app.register_blueprint(modeler.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(notice.bp)
     for blueprint in api_views.blueprints:
         api.register_blueprint(blueprint)
 

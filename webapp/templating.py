@@ -9,6 +9,7 @@ from flask import Flask
 from forms.masking import mask_id_number, mask_mobile
 
 from .config import CHINA_TZ
+from .models.cases import CASE_STATUS_LABELS
 from .services.audit import ACTION_LABELS
 
 
@@ -25,3 +26,4 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["mask_id"] = lambda v: mask_id_number(v) if v else ""
     app.jinja_env.filters["mask_mobile"] = lambda v: mask_mobile(v) if v else ""
     app.jinja_env.filters["action_label"] = lambda v: ACTION_LABELS.get(v, v)
+    app.jinja_env.filters["case_status"] = lambda v: CASE_STATUS_LABELS.get(v, v)

@@ -1,8 +1,8 @@
 """The background worker process.
 
-Each sweep runs in its own application context and transaction. Timers and deadline
-cards arrive with the deadlines issue; the loop, its signal handling and its
-one-sweep-one-transaction shape are here so deployments can run it from day one.
+Each sweep runs in its own application context and transaction: it fires due BPMN timers,
+moves yellow/red cards and flags missed 容缺 promises (services/supervision.py). Several
+workers may run at once against one PostgreSQL; row locks with SKIP LOCKED share the work.
 """
 
 from __future__ import annotations
@@ -12,24 +12,30 @@ import signal
 import threading
 
 from flask import Flask
-from sqlalchemy import text
 
-from .db import db_session
+from .db import WRITE_INTENT, db_session
+from .services import supervision
 
 log = logging.getLogger(__name__)
 
 
 def sweep() -> int:
-    """One pass over due work; returns how many cases it advanced.
-
-    Nothing is due yet: timers and deadline cards come with the deadlines issue. The
-    sweep still opens and commits its own transaction, so the worker's connection to the
-    database is exercised from day one (a wrong URL fails here, visibly).
-    """
+    """One pass over due work, a transaction per batch; returns how many cases it handled."""
     session = db_session()
-    session.execute(text("SELECT 1"))
-    session.commit()
-    return 0
+    total = 0
+    while True:
+        try:
+            # This transaction will write: on SQLite take the write lock at BEGIN, so
+            # workers queue instead of deadlocking (no-op on PostgreSQL, which row-locks).
+            session.connection(execution_options={WRITE_INTENT: True})
+            handled = supervision.sweep(session)
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        total += handled
+        if handled < supervision.BATCH:
+            return total
 
 
 def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> bool:
@@ -49,7 +55,7 @@ def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> boo
                 advanced = sweep()
                 ok = True
                 if advanced:
-                    log.info("sweep advanced %d cases", advanced)
+                    log.info("sweep handled %d cases", advanced)
             except Exception:
                 ok = False
                 log.exception("sweep failed; retrying next round")

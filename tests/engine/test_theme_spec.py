@@ -114,3 +114,35 @@ def test_real_modeling_tool_exports_never_crash(path):
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in p.message) for p in exc.problems)
     else:
         assert isinstance(result, CompiledTheme)
+
+
+def _with_timer(xml: str, kind: str, value: str) -> str:
+    """Put a timer between 企业设立登记 and the split (the flow keeps its id)."""
+    timer = (
+        f'<bpmn:intermediateCatchEvent id="Timer_Wait" name="等待">'
+        f'<bpmn:timerEventDefinition id="TimerDef_Wait"><bpmn:{kind}>{value}</bpmn:{kind}>'
+        f"</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
+    return xml.replace("</bpmn:process>", timer + "</bpmn:process>")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("timeDuration", "P2D", '需要加引号，写作 "P2D"'),
+        ("timeDuration", '"两天"', "不是有效的 ISO 8601"),
+        ("timeDate", '"2026-12-01T09:00:00"', "需要写明时区"),
+        ("timeDuration", "__import__('os')", "不安全或无效"),
+    ],
+)
+def test_timer_values_spiffworkflow_cannot_read_are_refused_at_publish(
+    enterprise_xml, kind, value, message
+):
+    problems = _problems(_with_timer(enterprise_xml, kind, value))
+    assert [p.element_id for p in problems if message in p.message] == ["Timer_Wait"]
+
+
+def test_a_quoted_iso_duration_is_accepted(enterprise_xml):
+    # No ThemeInvalid: the same diagram with a readable, quoted duration compiles.
+    compiled = compile_theme(_with_timer(enterprise_xml, "timeDuration", '"P2D"'), LANES)
+    assert compiled.process_id == "enterprise_opening"

@@ -63,10 +63,16 @@ def test_shipped_theme_loads_and_merges_without_conflict(catalog):
     theme = load_theme_definition(THEME, catalog)
     assert theme.item_codes == ENTERPRISE_ITEMS
     assert theme.task_of("HF-DWJCDJ") == "Task_HousingFund"
+    assert theme.questions == {"housing_fund": "housing_fund.needed"}
     assert theme.question_keys == ("housing_fund.needed",)
-    assert theme.selected_items({"housing_fund.needed": False}) == ENTERPRISE_ITEMS[:4]
-    assert theme.selected_items({"housing_fund.needed": True}) == ENTERPRISE_ITEMS
-    assert theme.process_variables({"housing_fund.needed": True}) == {"housing_fund": True}
+    assert theme.guidance_file == "guidance.dmn"
+    assert theme.conditional_items == ("HF-DWJCDJ",)
+    # The guidance table decides the conditional items; the rest are always selected.
+    assert theme.selected_items(()) == ENTERPRISE_ITEMS[:4]
+    assert theme.selected_items({"HF-DWJCDJ"}) == ENTERPRISE_ITEMS
+    assert theme.selected_items({"PSB-NOPE"}) == ENTERPRISE_ITEMS[:4]
+    assert theme.process_variables(ENTERPRISE_ITEMS) == {"housing_fund": True}
+    assert theme.process_variables(ENTERPRISE_ITEMS[:4]) == {"housing_fund": False}
     form = theme_form(theme, catalog)
     assert form.item_codes == ENTERPRISE_ITEMS
 
@@ -249,11 +255,52 @@ def test_incompatible_narrowing_by_two_items_is_refused_for_the_theme(catalog_co
 def test_theme_referring_to_unknown_things_is_refused(catalog_copy, catalog):
     theme_dir = catalog_copy / "enterprise-opening"
     edit(theme_dir / "theme.yaml", "{item: PSB-GZKZBA,", "{item: PSB-NOPE,")
-    edit(theme_dir / "theme.yaml", "condition: housing_fund.needed", "condition: housing_fund.rate")
+    edit(
+        theme_dir / "theme.yaml",
+        "housing_fund: housing_fund.needed",
+        "housing_fund: housing_fund.needed\n  partners: shareholders\n  area: shop.area",
+    )
+    edit(theme_dir / "theme.yaml", "housing_fund: HF-DWJCDJ", "housing_fund: HF-NOPE")
     edit(theme_dir / "theme.yaml", "lead_department: SAMR", "lead_department: XYZ")
     with pytest.raises(CatalogInvalid) as caught:
         load_theme_definition(theme_dir, catalog)
     problems = "\n".join(str(p) for p in caught.value.problems)
     assert "主题 enterprise-opening 事项 PSB-NOPE 不在事项目录中" in problems
-    assert "字段 housing_fund.rate 应为 boolean 类型" in problems
+    assert "导办问题 partners 字段 shareholders 不能是重复组" in problems
+    assert "导办问题 area 字段 shop.area 不在字段字典中" in problems
+    assert "流程变量 housing_fund 对应的事项 HF-NOPE 不是本主题的事项" in problems
     assert "牵头部门 XYZ 不在部门目录中" in problems
+
+
+def test_conditional_items_need_a_guidance_table(catalog_copy, catalog):
+    theme_dir = catalog_copy / "enterprise-opening"
+    edit(theme_dir / "theme.yaml", "guidance: guidance.dmn", "")
+    with pytest.raises(CatalogInvalid) as caught:
+        load_theme_definition(theme_dir, catalog)
+    assert [str(p) for p in caught.value.problems] == [
+        "enterprise-opening/theme.yaml: 主题 enterprise-opening 有由导办决定的事项"
+        "（selected_by: guidance），但缺少 guidance 决策表文件"
+    ]
+
+    edit(theme_dir / "theme.yaml", "questions:", "guidance: ../guidance.dmn\nquestions:")
+    with pytest.raises(CatalogInvalid) as caught:
+        load_theme_definition(theme_dir, catalog)
+    assert "guidance 应为同目录下的 .dmn 文件名，当前为“../guidance.dmn”" in str(caught.value)
+
+    (theme_dir / "guidance.dmn").unlink()
+    edit(theme_dir / "theme.yaml", "guidance: ../guidance.dmn", "guidance: guidance.dmn")
+    with pytest.raises(CatalogInvalid) as caught:
+        load_theme_definition(theme_dir, catalog)
+    assert "导办决策表文件 guidance.dmn 不存在" in str(caught.value)
+
+
+def test_the_old_condition_key_says_what_replaces_it(catalog_copy, catalog):
+    theme_dir = catalog_copy / "enterprise-opening"
+    edit(theme_dir / "theme.yaml", "selected_by: guidance", "condition: housing_fund.needed")
+    with pytest.raises(CatalogInvalid) as caught:
+        load_theme_definition(theme_dir, catalog)
+    problems = [str(p) for p in caught.value.problems]
+    assert problems == [
+        "enterprise-opening/theme.yaml: 主题 enterprise-opening 事项 HF-DWJCDJ 的 condition "
+        "已不再使用：改为 selected_by: guidance，并在导办决策表（guidance）中写明何时办理"
+    ]

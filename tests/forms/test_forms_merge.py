@@ -337,7 +337,7 @@ def test_enterprise_form_applies_the_merge_rules(enterprise):
 
 def test_a_case_without_the_housing_fund_item(enterprise):
     _, theme, form = enterprise
-    case_form = form.for_items(theme.selected_items({"housing_fund.needed": False}))
+    case_form = form.for_items(theme.selected_items(()))
     assert "HF-DWJCDJ" not in case_form.item_codes
     assert "housing_fund.rate" not in case_form
     assert "housing_fund.needed" in case_form  # the question stays

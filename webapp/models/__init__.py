@@ -2,16 +2,32 @@
 
 from .accounts import Department, Role, User
 from .audit import AuditEvent
-from .cases import Case, CaseNumberCounter, CaseStatus, CaseTask, TaskStatus
+from .cases import (
+    Card,
+    Case,
+    CaseComment,
+    CaseNumberCounter,
+    CaseStatus,
+    CaseTask,
+    ELicence,
+    MaterialGap,
+    TaskStatus,
+)
+from .drafts import ApplicationDraft
 from .themes import Theme, ThemeDraft, ThemeVersion
 
 __all__ = [
+    "ApplicationDraft",
     "AuditEvent",
+    "Card",
     "Case",
+    "CaseComment",
     "CaseNumberCounter",
     "CaseStatus",
     "CaseTask",
     "Department",
+    "ELicence",
+    "MaterialGap",
     "Role",
     "TaskStatus",
     "Theme",

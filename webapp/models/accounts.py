@@ -6,11 +6,11 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, String, func
+from sqlalchemy import JSON, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import Base
+from ..db import Base, UtcDateTime
 
 
 class Role(enum.StrEnum):
@@ -57,7 +57,7 @@ class User(UserMixin, Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        UtcDateTime(), server_default=func.now()
     )
 
     department: Mapped[Department | None] = relationship(lazy="joined")

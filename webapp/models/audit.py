@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, JsonDocument
+from ..db import Base, JsonDocument, UtcDateTime
 from .accounts import User
 
 
@@ -16,7 +16,7 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_events_case_id_id", "case_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(48))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))

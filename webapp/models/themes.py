@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, JsonDocument
+from ..db import Base, JsonDocument, UtcDateTime
 from .accounts import Department, User
 
 
@@ -35,11 +35,13 @@ class ThemeDraft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), index=True)
     bpmn_xml: Mapped[str] = mapped_column(Text)
+    # The guidance decision table (DMN) saved with the diagram; None for a theme without one.
+    guidance_dmn: Mapped[str | None] = mapped_column(Text)
     valid: Mapped[bool]
     problems: Mapped[list] = mapped_column(JsonDocument, default=list)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        UtcDateTime(), server_default=func.now()
     )
 
     theme: Mapped[Theme] = relationship()
@@ -57,6 +59,9 @@ class ThemeVersion(Base):
     number: Mapped[int]
     # The large documents load only when used (spec: once per process, see case_engine).
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    # The guidance table as published: decides the items of every case of this version
+    # (a few KB, read with every guided page, so not deferred).
+    guidance_dmn: Mapped[str | None] = mapped_column(Text)
     spec: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     human_tasks: Mapped[dict] = mapped_column(JsonDocument)
     definition: Mapped[dict] = mapped_column(JsonDocument)
@@ -64,7 +69,7 @@ class ThemeVersion(Base):
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("theme_drafts.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        UtcDateTime(), server_default=func.now()
     )
 
     theme: Mapped[Theme] = relationship(lazy="joined")

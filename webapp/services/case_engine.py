@@ -7,6 +7,7 @@ are immutable, so the cache never goes stale); a case only stores its changing s
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlalchemy import inspect
 
 from engine.serialization import CaseStateSerializer
 
@@ -15,18 +16,32 @@ from ..models import Case, ThemeVersion
 serializer = CaseStateSerializer()
 
 
-_SPECS: dict[int, tuple] = {}
+_SPECS: dict[tuple[str, int], tuple] = {}
 _MAX_SPECS = 256
+
+
+def version_key(version: ThemeVersion) -> tuple[str, int]:
+    """A cache key for an immutable theme version: its database and its id.
+
+    The id alone is not enough once one process talks to two databases (a test suite, an
+    admin tool migrating data): version 1 of one is not version 1 of the other.
+    """
+    state = inspect(version, raiseerr=False)  # None for a detached stand-in (tests, tools)
+    session = state.session if state is not None else None
+    bind = session.get_bind() if session is not None else None
+    where = bind.engine.url.render_as_string(hide_password=True) if bind is not None else ""
+    return (where, version.id)
 
 
 def spec_for(version: ThemeVersion) -> tuple:
     """(spec, subprocess_specs) of a theme version, restored from its stored JSON once."""
-    cached = _SPECS.get(version.id)
+    key = version_key(version)
+    cached = _SPECS.get(key)
     if cached is None:
         if len(_SPECS) >= _MAX_SPECS:
             _SPECS.pop(next(iter(_SPECS)))
         cached = serializer.spec_from_dict(version.spec)
-        _SPECS[version.id] = cached
+        _SPECS[key] = cached
     return cached
 
 

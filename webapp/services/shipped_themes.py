@@ -13,11 +13,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.problems import ThemeInvalid
 from forms import load_catalog, load_theme_definition, theme_form, theme_materials
+from forms.notice import notice_source
 
 from ..models import Department, Theme, ThemeDraft
 from . import audit
-from .themes import latest_version, publish_draft
+from .themes import compile_draft, latest_version, publish_draft
 
 
 def load_shipped(session: Session, processes_dir: Path) -> list[str]:
@@ -49,29 +51,53 @@ def definition_document(definition, catalog) -> dict:
         "name": definition.name,
         "acceptance_task": definition.acceptance_task,
         "delivery_task": definition.delivery_task,
-        "variables": dict(definition.variables),
-        "questions": list(definition.question_keys),
+        "variables": dict(definition.variables),  # BPMN variable → item code
+        "questions": list(definition.question_keys),  # field keys, in asking order
+        "question_variables": dict(definition.questions),  # guidance variable → field key
+        "guidance": definition.guidance_file,
         "items": [
             {
                 "code": i.item,
                 "name": catalog.item(i.item).name,
                 "task": i.task,
-                "condition": i.condition,
+                "selected_by": i.selected_by,
                 "department": catalog.item(i.item).department,
                 "department_name": catalog.department_of(catalog.item(i.item)).name,
+                **_item_terms(catalog.item(i.item)),
             }
             for i in definition.items
         ],
         "form": theme_form(definition, catalog).to_dict(),
         "materials": theme_materials(definition, catalog).to_dict(),
+        # Item facts the one-time notice tells (fees, places, phones...), frozen per version.
+        "notice": notice_source(definition, catalog).to_dict(),
+    }
+
+
+def _item_terms(record) -> dict:
+    """What the workbench needs per item: its time limits (deadlines) and its result."""
+    result = record.result
+    return {
+        "kind": record.kind,
+        "legal_days": str(record.legal_days),
+        "promised_days": str(record.promised_days),
+        "result": (
+            {"name": result.name, "type": result.type, "e_licence": result.e_licence}
+            if result
+            else None
+        ),
     }
 
 
 def _load_theme(session: Session, theme_dir: Path, catalog, departments) -> str:
     definition = load_theme_definition(theme_dir, catalog)
     bpmn = (theme_dir / "process.bpmn").read_text(encoding="utf-8")
+    guidance = None
+    if definition.guidance_file:
+        guidance = (theme_dir / definition.guidance_file).read_text(encoding="utf-8")
     document = definition_document(definition, catalog)
-    digest = hashlib.sha256((bpmn + repr(sorted(document.items()))).encode()).hexdigest()
+    shipped = bpmn + (guidance or "") + repr(sorted(document.items()))
+    digest = hashlib.sha256(shipped.encode()).hexdigest()
 
     theme = session.scalars(select(Theme).where(Theme.code == definition.code)).one_or_none()
     if theme is not None and theme.shipped_hash == digest:
@@ -86,7 +112,19 @@ def _load_theme(session: Session, theme_dir: Path, catalog, departments) -> str:
     theme.shipped_hash = digest
     session.flush()
 
-    draft = ThemeDraft(theme_id=theme.id, bpmn_xml=bpmn, valid=True, problems=[])
+    # Checked like an analyst's draft: a broken shipped table waits as an invalid draft.
+    try:
+        compile_draft(session, theme, bpmn, guidance)
+        problems = []
+    except ThemeInvalid as exc:
+        problems = [p.as_dict() for p in exc.problems]
+    draft = ThemeDraft(
+        theme_id=theme.id,
+        bpmn_xml=bpmn,
+        guidance_dmn=guidance,
+        valid=not problems,
+        problems=problems,
+    )
     session.add(draft)
     session.flush()
     audit.record(
@@ -99,4 +137,7 @@ def _load_theme(session: Session, theme_dir: Path, catalog, departments) -> str:
     if latest_version(session, theme) is None:
         version = publish_draft(session, None, draft)
         return f"{definition.name}：已发布第 {version.number} 版"
-    return f"{definition.name}：流程图有更新，已保存为草稿 #{draft.id}，待管理员发布"
+    changed = f"{definition.name}：流程图或导办决策表有更新"
+    if problems:
+        return f"{changed}，草稿 #{draft.id} 有 {len(problems)} 个问题，不能发布"
+    return f"{changed}，已保存为草稿 #{draft.id}，待管理员发布"

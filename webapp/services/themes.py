@@ -71,13 +71,32 @@ def lane_departments(session: Session) -> dict[str, str]:
     return mapping
 
 
-def compile_draft(session: Session, theme: Theme, bpmn_xml: str):
-    """Compile the diagram and check it against the theme's items; raise ThemeInvalid."""
-    compiled = compile_theme(bpmn_xml, lane_departments(session))
-    problems = _check_against_definition(theme.definition, compiled.human_tasks)
+def compile_draft(session: Session, theme: Theme, bpmn_xml: str, guidance_dmn: str | None = None):
+    """Compile the diagram and the guidance table and check both against the theme's
+    definition; raise ThemeInvalid with the problems of both at once."""
+    problems: list[Problem] = []
+    compiled = None
+    try:
+        compiled = compile_theme(bpmn_xml, lane_departments(session))
+        problems += _check_against_definition(theme.definition, compiled.human_tasks)
+    except ThemeInvalid as exc:
+        problems += exc.problems
+    try:
+        theme_forms.compile_version_guidance(theme.definition, guidance_dmn)
+    except ThemeInvalid as exc:
+        problems += exc.problems
     if problems:
         raise ThemeInvalid(problems)
     return compiled
+
+
+def current_guidance(session: Session, theme: Theme) -> str | None:
+    """The guidance table of the newest draft, else of the newest version."""
+    draft = latest_draft(session, theme)
+    if draft is not None:
+        return draft.guidance_dmn
+    version = latest_version(session, theme)
+    return version.guidance_dmn if version is not None else None
 
 
 def _check_against_definition(definition: dict, human_tasks: dict) -> list[Problem]:
@@ -106,18 +125,31 @@ def _check_against_definition(definition: dict, human_tasks: dict) -> list[Probl
     return problems
 
 
-def save_draft(session: Session, actor: User, theme: Theme, bpmn_xml: str) -> ThemeDraft:
-    """Keep the analyst's diagram whatever it contains; record whether it can be published."""
+def save_draft(
+    session: Session,
+    actor: User,
+    theme: Theme,
+    bpmn_xml: str,
+    guidance_dmn: str | None = None,
+) -> ThemeDraft:
+    """Keep the analyst's diagram whatever it contains; record whether it can be published.
+
+    Without `guidance_dmn` the draft keeps the guidance table of the newest draft (or
+    version): saving a diagram never drops the table that goes with it.
+    """
     if not actor.has_role(Role.ANALYST, Role.ADMIN):
         raise Forbidden("只有业务分析人员可以编辑流程图")
+    if guidance_dmn is None:
+        guidance_dmn = current_guidance(session, theme)
     try:
-        compile_draft(session, theme, bpmn_xml)
+        compile_draft(session, theme, bpmn_xml, guidance_dmn)
         problems: list[Problem] = []
     except ThemeInvalid as exc:
         problems = exc.problems
     draft = ThemeDraft(
         theme_id=theme.id,
         bpmn_xml=bpmn_xml,
+        guidance_dmn=guidance_dmn,
         valid=not problems,
         problems=[p.as_dict() for p in problems],
         author_id=actor.id,
@@ -140,7 +172,7 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
         raise Forbidden("只有管理员可以发布主题版本")
     theme = draft.theme
     try:
-        compiled = compile_draft(session, theme, draft.bpmn_xml)
+        compiled = compile_draft(session, theme, draft.bpmn_xml, draft.guidance_dmn)
     except ThemeInvalid as exc:
         raise Invalid(
             "草稿未通过校验，不能发布", details=[p.as_dict() for p in exc.problems]
@@ -160,6 +192,7 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
         theme_id=theme.id,
         number=current + 1,
         bpmn_xml=draft.bpmn_xml,
+        guidance_dmn=draft.guidance_dmn,
         spec=serializer.spec_to_dict(compiled),
         human_tasks={
             k: {"name": t.name, "lane": t.lane, "department": t.department}

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..db import db_session
 from ..models import Role, ThemeDraft
-from ..services import themes
+from ..services import theme_figures, themes
 from ..services.errors import Invalid, NotFound
 from .access import roles_required
 
@@ -23,6 +23,19 @@ def themes_list():
         for t in themes.list_themes(session)
     ]
     return render_template("admin/themes.html", rows=rows)
+
+
+@bp.get("/figures")
+@roles_required(Role.ADMIN)
+def figures():
+    """字段精简率 and 材料精简率 of each theme's latest published version."""
+    session = db_session()
+    rows = []
+    for theme in themes.list_themes(session):
+        version = themes.latest_version(session, theme)
+        if version is not None:
+            rows.append(theme_figures.theme_figures(theme, version))
+    return render_template("admin/figures.html", rows=rows)
 
 
 @bp.post("/drafts/<int:draft_id>/publish")

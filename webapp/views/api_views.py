@@ -8,11 +8,13 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..db import db_session
-from ..models import CaseStatus, CaseTask, Role, ThemeDraft
-from ..services import cases, themes
+from ..models import CaseStatus, Role, ThemeDraft
+from ..services import approvals, cases, inbox, themes
 from ..services.errors import Invalid, NotFound
+from ..services.task_actions import act_on_task
 from .access import roles_required
-from .inputs import AcceptInput, ApproveInput, DeliverInput, StrictSchema
+from .inputs import AssignInput, InboxQuery, StrictSchema, TaskActionInput
+from .notice import notice_document
 
 themes_bp = Blueprint(
     "api_themes", __name__, url_prefix="/api/themes", description="主题（一件事）与流程图版本"
@@ -58,6 +60,8 @@ class StepOut(StrictSchema):
     department = fields.String()
     state = fields.String()
     label = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    card = fields.String(allow_none=True)
 
 
 class CaseOut(StrictSchema):
@@ -66,6 +70,10 @@ class CaseOut(StrictSchema):
     theme_version = fields.Integer()
     status = fields.String()
     status_label = fields.String()
+    promised_at = fields.DateTime(allow_none=True)
+    card = fields.String()
+    end_reason = fields.String(allow_none=True)
+    correction = fields.Dict(allow_none=True)
     steps = fields.List(fields.Nested(StepOut))
 
 
@@ -76,13 +84,15 @@ class TaskOut(StrictSchema):
     department = fields.String()
     kind = fields.String()
     status = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    card = fields.String()
+    claimed_by = fields.String(allow_none=True)
 
 
-class TaskActionIn(StrictSchema):
-    opinion = fields.String(load_default=None)
-    result_no = fields.String(load_default=None)
-    method = fields.String(load_default=None)
-    tracking_no = fields.String(load_default=None)
+class InboxOut(StrictSchema):
+    tasks = fields.List(fields.Nested(TaskOut))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    next_after = fields.String(allow_none=True)
 
 
 def _case_out(case) -> dict:
@@ -92,8 +102,18 @@ def _case_out(case) -> dict:
         "theme_version": case.theme_version.number,
         "status": case.status,
         "status_label": CaseStatus(case.status).label,
+        "promised_at": case.promised_at,
+        "card": case.card,
+        "end_reason": case.end_reason,
+        "correction": _public_correction(case.correction),
         "steps": cases.item_progress(case),
     }
+
+
+def _public_correction(correction: dict | None) -> dict | None:
+    if not correction:
+        return None
+    return {k: correction[k] for k in ("fields", "materials", "note", "requested_at")}
 
 
 def _task_out(task) -> dict:
@@ -104,6 +124,9 @@ def _task_out(task) -> dict:
         "department": task.department.name,
         "kind": cases.task_kind(task.case.theme_version.definition, task.bpmn_id),
         "status": task.status,
+        "due_at": task.due_at,
+        "card": task.card,
+        "claimed_by": task.claimed_by.display_name if task.claimed_by else None,
     }
 
 
@@ -124,6 +147,27 @@ def list_themes():
             }
         )
     return out
+
+
+@themes_bp.route("/<code>/notice", methods=["GET"])
+@themes_bp.doc(
+    parameters=[
+        {
+            "in": "query",
+            "name": "answers",
+            "description": (
+                "导办问题的回答，按字段键传入（如 housing_fund.needed=true）；不传则为完整告知"
+            ),
+            "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+            "style": "form",
+            "explode": True,
+        }
+    ],
+)
+@themes_bp.response(200)
+def notice(code: str):
+    """一次告知书（公开，无需登录）：办理事项、一套材料及免交理由、时限、收费。"""
+    return notice_document(code, request.args)
 
 
 @themes_bp.route("/<code>/drafts", methods=["POST"])
@@ -186,29 +230,62 @@ def get_case(case_no: str):
 
 @tasks_bp.route("/", methods=["GET"])
 @roles_required(Role.FRONT_DESK, Role.APPROVER)
-@tasks_bp.response(200, TaskOut(many=True))
-def inbox():
-    after = request.args.get("after", type=int)
-    return [_task_out(t) for t in cases.inbox(db_session(), current_user, after_id=after)]
+@tasks_bp.arguments(InboxQuery, location="query")
+@tasks_bp.response(200, InboxOut)
+def inbox_list(query: dict):
+    """The department's open tasks, earliest due first; `next_after` pages on."""
+    page = inbox.inbox(
+        db_session(),
+        current_user,
+        view=query["view"],
+        theme_code=query["theme"],
+        after=inbox.parse_cursor(query["after"]),
+    )
+    return {
+        "tasks": [_task_out(t) for t in page.tasks],
+        "counts": page.counts,
+        "next_after": page.next_after,
+    }
 
 
 @tasks_bp.route("/<int:task_id>/complete", methods=["POST"])
 @roles_required(Role.FRONT_DESK, Role.APPROVER)
-@tasks_bp.arguments(TaskActionIn)
+@tasks_bp.arguments(TaskActionInput)
 @tasks_bp.response(200, TaskOut)
 def complete(data: dict, task_id: int):
-    """Accept (综合受理), grant (准予) or deliver (统一出件), depending on the task."""
+    """Act on a task: 受理/容缺受理/补正/不予受理, 准予/不予许可, or 统一出件 (`action`)."""
     session = db_session()
-    task = session.get(CaseTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在")
-    cases.check_task_access(current_user, task)
-    kind = cases.task_kind(task.case.theme_version.definition, task.bpmn_id)
-    schema = {"acceptance": AcceptInput, "item": ApproveInput, "delivery": DeliverInput}[kind]
-    raw = {k: v for k, v in data.items() if v is not None}
-    errors = schema().validate(raw)
-    if errors:
-        raise Invalid("提交的内容有误", details=errors)
-    task = cases.act_on_task(session, current_user, task_id, schema().load(raw))
+    task = act_on_task(session, current_user, task_id, data)
+    session.commit()
+    return _task_out(task)
+
+
+@tasks_bp.route("/<int:task_id>/claim", methods=["POST"])
+@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@tasks_bp.response(200, TaskOut)
+def claim(task_id: int):
+    session = db_session()
+    task = approvals.claim(session, current_user, task_id)
+    session.commit()
+    return _task_out(task)
+
+
+@tasks_bp.route("/<int:task_id>/unclaim", methods=["POST"])
+@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@tasks_bp.response(200, TaskOut)
+def unclaim(task_id: int):
+    session = db_session()
+    task = approvals.unclaim(session, current_user, task_id)
+    session.commit()
+    return _task_out(task)
+
+
+@tasks_bp.route("/<int:task_id>/assign", methods=["POST"])
+@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@tasks_bp.arguments(AssignInput)
+@tasks_bp.response(200, TaskOut)
+def assign(data: dict, task_id: int):
+    session = db_session()
+    task = approvals.assign(session, current_user, task_id, data["assignee"])
     session.commit()
     return _task_out(task)

@@ -9,9 +9,10 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..db import db_session
-from ..models import Role
-from ..services import audit, cases, theme_forms, themes
-from ..services.errors import Invalid, NotFound
+from ..models import CaseStatus, Role
+from ..services import audit, cases, drafts, front_desk, theme_forms, themes
+from ..services.case_forms import case_form, case_licences
+from ..services.errors import Conflict, Invalid, NotFound
 from .access import roles_required
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
@@ -29,6 +30,7 @@ def home():
         "applicant/home.html",
         themes=[(t, v) for t, v in offered if v is not None],
         cases=cases.my_cases(session, current_user),
+        drafts=drafts.my_drafts(session, current_user),
     )
 
 
@@ -63,8 +65,8 @@ def answers_from_form(form: MultiDict, version) -> dict:
             answers[name] = [v for v in form.getlist(name) if v]
         else:
             answers[name] = form.get(name, "").strip()
-    for key in version.definition.get("questions", []):
-        answers[key] = form.get(key) in ("true", "on", "1")
+    # Guidance questions are fields like any other (typed by the field dictionary); an
+    # unticked yes/no question is simply absent and counts as 否 (theme_forms.decide_items).
     for group, rows in groups.items():
         if group in whole:
             answers[group] = [rows[i] for i in sorted(rows) if any(v for v in rows[i].values())]
@@ -75,23 +77,67 @@ def answers_from_form(form: MultiDict, version) -> dict:
 @roles_required(Role.APPLICANT)
 def apply(code: str):
     theme, version = _version_or_404(code)
-    questions = [
-        theme_forms.version_form(version).field(k) for k in version.definition.get("questions", [])
-    ]
-    if questions and request.args.get("step") != "form":
-        return render_template("applicant/guide.html", theme=theme, questions=questions)
-    answers = {
-        k: request.args.get(k) in ("true", "on", "1")
-        for k in version.definition.get("questions", [])
-    }
+    keys = theme_forms.question_fields(version)
+    form = theme_forms.version_form(version)
+    answers = {k: v for k in keys if (v := _query_answer(form.field(k))) is not None}
+    if keys and request.args.get("step") != "form":
+        return _render_guide(theme, version, answers, {}, 200)  # answers: coming back to edit
+    decision = theme_forms.decide_items(version, answers)
+    if decision.errors:
+        errors = {e["key"]: e["message"] for e in decision.errors}
+        return _render_guide(theme, version, answers, errors, 422)
     return _render_form(theme, version, answers, {}, 200)
 
 
-def _render_form(theme, version, answers: dict, errors: dict, status: int):
-    typed = theme_forms.question_answers(version, answers)
-    form = theme_forms.form_for(version, typed)
+def _query_answer(field):
+    """A question's answer from the guide form's query string, None when not given."""
+    values = [v.strip() for v in request.args.getlist(field.key) if v.strip()]
+    if field.multiple:
+        return values or None
+    return values[0] if values else None
+
+
+def _guide_query(version, answers: dict) -> dict:
+    """The question answers as the guide form sends them, to go back and change them."""
+    query = {}
+    for key in theme_forms.question_fields(version):
+        value = answers.get(key)
+        if value is True or value == "true":
+            query[key] = "true"
+        elif value not in (None, "", False, "false", []):
+            query[key] = value if isinstance(value, list) else str(value)
+    return query
+
+
+def _render_guide(theme, version, answers: dict, errors: dict, status: int):
+    """The guidance questions, each by its type, with the items they may switch on."""
+    form = theme_forms.version_form(version)
+    names = {i["code"]: i["name"] for i in version.definition.get("items", [])}
+    possible = [
+        (names.get(code, code), reasons)
+        for code, reasons in theme_forms.guidance_reasons(version).items()
+    ]
+    return render_template(
+        "applicant/guide.html",
+        theme=theme,
+        questions=[form.field(k) for k in theme_forms.question_fields(version)],
+        answers=answers,
+        errors=errors,
+        possible=possible,
+    ), status
+
+
+def _render_form(theme, version, answers: dict, errors: dict, status: int, draft=None):
+    """The one form with the answers as typed (never masked: the applicant typed them)
+    and every error at once; `draft` is the saved draft being continued, if any."""
+    decision = theme_forms.decide_items(version, answers)
+    form = theme_forms.version_form(version).for_items(decision.selected)
     materials = version.form.get("materials", {})
-    selected = set(theme_forms.selected_item_codes(version, typed))
+    selected = set(decision.selected)
+    # Which conditional items the guidance answers switched on, and why (rule descriptions).
+    reasons = theme_forms.guidance_reasons(version, decision)
+    guided = [(i.name, reasons.get(i.code, [])) for i in form.items if i.code in reasons]
+    guide_url = url_for("applicant.apply", code=theme.code, **_guide_query(version, answers))
     return render_template(
         "applicant/apply.html",
         theme=theme,
@@ -101,6 +147,10 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int):
         errors=errors,
         materials=materials,
         selected=selected,
+        guided=guided,
+        guide_url=guide_url,
+        draft=draft,
+        saved_draft=draft or drafts.draft_of(db_session(), current_user, theme),
     ), status
 
 
@@ -111,7 +161,8 @@ def submit(code: str):
     theme, version = _version_or_404(code)
     answers = answers_from_form(request.form, version)
     try:
-        case = cases.submit_application(session, current_user, theme, answers)
+        # A saved draft of this theme becomes the case; on errors it stays as it was.
+        case = drafts.submit(session, current_user, theme, answers)
     except Invalid as exc:
         session.rollback()
         errors = {e["key"]: e["message"] for e in exc.details or []}
@@ -119,6 +170,31 @@ def submit(code: str):
     session.commit()
     flash(f"申请已提交，办件编号 {case.case_no}，请凭此编号查询进度")
     return redirect(url_for("applicant.case_page", case_no=case.case_no))
+
+
+@bp.post("/apply/<code>/draft")
+@roles_required(Role.APPLICANT)
+def save_draft(code: str):
+    """保存草稿: keep the form as it is, unchecked, and come back to it later."""
+    session = db_session()
+    theme, version = _version_or_404(code)
+    answers = answers_from_form(request.form, version)
+    try:
+        draft = drafts.save_draft(session, current_user, theme, answers)
+    except Invalid as exc:
+        session.rollback()
+        return _render_form(theme, version, answers, {"_draft": exc.message}, 422)
+    session.commit()
+    flash("草稿已保存，可随时在“我的办件”页面继续填写")
+    return redirect(url_for("applicant.continue_draft", draft_id=draft.id))
+
+
+@bp.get("/drafts/<int:draft_id>")
+@roles_required(Role.APPLICANT)
+def continue_draft(draft_id: int):
+    draft = drafts.get_draft_for(db_session(), current_user, draft_id)
+    theme, version = _version_or_404(draft.theme.code)
+    return _render_form(theme, version, draft.answers, {}, 200, draft=draft)
 
 
 @bp.get("/cases/<case_no>")
@@ -134,6 +210,62 @@ def case_page(case_no: str):
         "applicant/case.html",
         case=case,
         steps=cases.item_progress(case),
-        timeline=audit.case_timeline(session, case),
+        timeline=applicant_timeline(session, case),
         sections=sections,
+        licences=case_licences(session, case),
     )
+
+
+# Internal workbench events an applicant does not need to see (who claimed what, notes).
+_INTERNAL_ACTIONS = {"task.claimed", "task.unclaimed", "task.assigned", "comment.added"}
+
+
+def applicant_timeline(session, case):
+    return [e for e in audit.case_timeline(session, case) if e.action not in _INTERNAL_ACTIONS]
+
+
+@bp.get("/cases/<case_no>/correct")
+@roles_required(Role.APPLICANT)
+def correct(case_no: str):
+    case = cases.get_case_for(db_session(), current_user, case_no)
+    if case.status != CaseStatus.CORRECTION:
+        raise Conflict("该办件当前不需要补正")
+    return _render_correction(case, dict(case.answers), {}, 200)
+
+
+def _render_correction(case, answers: dict, errors: dict, status: int):
+    form = case_form(case)
+    asked = [f["key"] for f in case.correction.get("fields", [])]
+    return render_template(
+        "applicant/correct.html",
+        case=case,
+        form=form,
+        asked=asked,
+        answers=answers,
+        errors=errors,
+    ), status
+
+
+@bp.post("/cases/<case_no>/correct")
+@roles_required(Role.APPLICANT)
+def resubmit(case_no: str):
+    session = db_session()
+    case = cases.get_case_for(session, current_user, case_no)
+    if case.status != CaseStatus.CORRECTION:
+        raise Conflict("该办件当前不需要补正")
+    posted = answers_from_form(request.form, case.theme_version)
+    # Only the listed fields are editable; everything else stays as submitted.
+    asked = {f["key"] for f in case.correction.get("fields", [])}
+    answers = {**case.answers, **{k: v for k, v in posted.items() if k in asked}}
+    for key in asked - posted.keys():
+        answers.pop(key, None)
+    try:
+        front_desk.resubmit(session, current_user, case, answers)
+    except Invalid as exc:
+        session.rollback()
+        case = cases.get_case_for(session, current_user, case_no)
+        errors = {e.get("key", e.get("field")): e["message"] for e in exc.details or []}
+        return _render_correction(case, answers, errors, 422)
+    session.commit()
+    flash(f"补正材料已提交，办件 {case_no} 已回到综合窗口")
+    return redirect(url_for("applicant.case_page", case_no=case_no))

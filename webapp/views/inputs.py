@@ -16,28 +16,71 @@ class LoginInput(StrictSchema):
     next = fields.String(load_default=None)
 
 
-class ApproveInput(StrictSchema):
-    opinion = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=500),
-        metadata={"description": "审批意见"},
+class GapInput(StrictSchema):
+    material = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    promised_date = fields.Date(required=True, metadata={"description": "承诺补齐日期"})
+
+
+class TaskActionInput(StrictSchema):
+    """Every workbench action on a task; which fields matter depends on `action`."""
+
+    action = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ["accept", "accept_with_gap", "correct", "refuse", "grant", "deny", "deliver"]
+        ),
+        metadata={"description": "操作；省略时为任务的默认办结操作（受理/准予/出件）"},
     )
-    result_no = fields.String(
-        load_default="",
-        validate=validate.Length(max=64),
-        metadata={"description": "证照或文书编号"},
+    opinion = fields.String(load_default="", validate=validate.Length(max=500))
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    result_no = fields.String(load_default="", validate=validate.Length(max=64))
+    fields_ = fields.List(
+        fields.String(validate=validate.Length(max=128)),
+        data_key="fields",
+        attribute="fields",
+        load_default=list,
+        validate=validate.Length(max=100),
     )
-
-
-class AcceptInput(StrictSchema):
-    opinion = fields.String(load_default="材料齐全，予以受理", validate=validate.Length(max=500))
-
-
-class DeliverInput(StrictSchema):
+    materials = fields.List(
+        fields.String(validate=validate.Length(max=64)),
+        load_default=list,
+        validate=validate.Length(max=100),
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    gaps = fields.List(fields.Nested(GapInput), load_default=list, validate=validate.Length(max=20))
     method = fields.String(
-        required=True, validate=validate.OneOf(["窗口领取", "邮政寄递", "电子送达"])
+        load_default="", validate=validate.OneOf(["", "window", "post", "electronic"])
     )
     tracking_no = fields.String(load_default="", validate=validate.Length(max=64))
+
+
+class AssignInput(StrictSchema):
+    assignee = fields.Integer(required=True, metadata={"description": "转交给的人员 id"})
+
+
+class CommentInput(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class InboxQuery(StrictSchema):
+    view = fields.String(
+        load_default="all",
+        validate=validate.OneOf(["all", "mine", "unclaimed", "due_soon", "yellow", "red"]),
+    )
+    theme = fields.String(load_default=None, validate=validate.Length(max=64))
+    after = fields.String(load_default=None, validate=validate.Length(max=80))
+
+
+def task_action_from_form(form) -> dict:
+    """The HTML forms post flat fields; gather them into TaskActionInput's shape."""
+    data = {k: form.get(k) for k in form if k not in ("fields", "materials", "gap")}
+    data["fields"] = form.getlist("fields")
+    data["materials"] = form.getlist("materials")
+    data["gaps"] = [
+        {"material": code, "promised_date": form.get(f"gap_date_{code}", "")}
+        for code in form.getlist("gap")
+    ]
+    return data
 
 
 def load_or_errors(schema: Schema, data) -> tuple[dict | None, dict | None]:

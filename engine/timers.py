@@ -1,0 +1,156 @@
+"""BPMN timer events of a case: when the next one is due, and what a timer value must be.
+
+SpiffWorkflow fires timers only when the application polls (`refresh_timers`), comparing
+against `datetime.now()`. So that a worker need not load every case to poll it, the web
+app stores `next_timer_at(workflow)` in an indexed column and loads only due cases.
+
+A waiting timer task keeps its due instant in the task's internal data under
+`event_value` (SpiffWorkflow 3.2.0, bpmn/specs/event_definitions/timer.py), computed the
+first time the timer is reached:
+- timeDate: the evaluated expression as written, an ISO 8601 date-time (or week date);
+- timeDuration: start + duration, as an ISO 8601 date-time in UTC;
+- timeCycle: `{"cycles": left, "next": ISO date-time, "duration": seconds}`; when no
+  cycle is left the task ends at the next poll.
+A date-time without an offset is read by SpiffWorkflow in the *server's* local time zone,
+which is why `timer_value_problem` asks analysts for an explicit offset.
+
+Timer values are expressions (ENGINE-NOTES.md): `"P2D"` with quotes is a duration, `P2D`
+without them is a variable name that fails when the timer is reached.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+TIMER_KINDS = {"timeDate": "时间点", "timeDuration": "时长", "timeCycle": "周期"}
+
+
+def next_timer_at(workflow: BpmnWorkflow) -> dt.datetime | None:
+    """The earliest due instant (UTC) of the case's waiting timers, None if none is waiting.
+
+    Covers intermediate catch timers and boundary timers of active tasks, in subprocesses
+    too. Timers not reached yet (their task is FUTURE) are not counted: their clock has
+    not started. A due instant may lie in the past: the timer fires at the next poll.
+    """
+    due = [
+        instant
+        for task in workflow.get_tasks(state=TaskState.WAITING)
+        if (instant := _timer_due_at(task)) is not None
+    ]
+    return min(due, default=None)
+
+
+def forget_unreached_events(workflow: BpmnWorkflow) -> None:
+    """Stop the engine from polling catch events whose task has not been reached yet.
+
+    SpiffWorkflow 3.2.0's `SimpleTaskConverter` (which serialization.py uses) registers
+    every FUTURE catch event with the event manager on restore, where the default
+    converter registers only WAITING ones. `refresh_timers` then starts those timers early:
+    after a save and load, a timer placed after an open approval task fired and released
+    the next task while the approval was still open. Call this before stepping a restored
+    case; it only undoes that registration (a task registers itself again when reached).
+    """
+    manager = workflow.top_workflow.event_manager
+    for task in list(manager.tasks.values()):
+        if task.state != TaskState.WAITING:
+            manager.remove_task(task)
+
+
+def timer_value_problem(kind: str, expression: str) -> str | None:
+    """What is wrong with a timer value written in a diagram, in Chinese; None if fine.
+
+    `kind` is the BPMN element: timeDate, timeDuration or timeCycle. A quoted literal is
+    parsed as SpiffWorkflow will parse it when the timer is reached, so mistakes show at
+    publish time instead of in a running case. Any other expression (a variable such as
+    `pickup_at`) can only be checked at run time; the safe-expression check still applies.
+    """
+    what = TIMER_KINDS.get(kind)
+    if what is None:
+        return f"未知的定时器类型 {kind}"
+    text = (expression or "").strip()
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        tree = None
+    if not (isinstance(tree, ast.Constant) and isinstance(tree.value, str)):
+        # `P2D` is a variable name and `R3/PT4H` a division: both pass the safe-expression
+        # check and fail only when a case reaches the timer.
+        if any(ch.isdigit() for ch in text) and _parses_as(kind, text):
+            return f'定时器{what}“{text}”需要加引号，写作 "{text}"'
+        return None  # a variable or expression: only the run time can tell
+    value = tree.value
+    if not _parses_as(kind, value):
+        return f"定时器{what}“{value}”不是有效的 ISO 8601 {_EXAMPLES[kind]}"
+    if kind == "timeDate" and not _has_offset(value):
+        example = value if "T" in value.upper() else f"{value}T00:00:00"
+        return f"定时器时间点“{value}”需要写明时区（北京时间加 +08:00），如 {example}+08:00"
+    return None
+
+
+def _parses_as(kind: str, value: str) -> bool:
+    """Whether SpiffWorkflow will accept `value` for a timer of this kind."""
+    try:
+        if kind == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(value)
+        elif kind == "timeCycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        else:
+            # A duration where an instant belongs fails later, comparing it with now.
+            return isinstance(TimerEventDefinition.parse_time_or_duration(value), dt.datetime)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for bad values
+        return False
+    return True
+
+
+_EXAMPLES = {
+    "timeDate": "时间点（如 2026-10-09T09:00:00+08:00）",
+    "timeDuration": "时长（如 P2D、PT1H）",
+    "timeCycle": "周期（如 R3/PT4H）",
+}
+
+
+def _has_offset(value: str) -> bool:
+    # SpiffWorkflow reads week dates itself; only their time part can carry an offset.
+    time_part = value.upper().partition("T")[2]
+    return time_part.endswith("Z") or "+" in time_part or "-" in time_part
+
+
+def _timer_due_at(task: Task) -> dt.datetime | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        # A multiple event with a timer keeps the timer's value like a plain timer does.
+        timers = [d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)]
+        definition = timers[0] if timers else None
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    if value is None:
+        # Not evaluated yet (the engine does it on the next poll): due as soon as possible,
+        # i.e. since the task last changed state.
+        return dt.datetime.fromtimestamp(task.last_state_change, dt.UTC)
+    if isinstance(definition, CycleTimerEventDefinition):
+        upcoming = dt.datetime.fromisoformat(value["next"])
+        if value["cycles"] == 0:
+            # Every cycle has fired; the task ends at the next poll. It was due when the
+            # last cycle fired, one period before "next".
+            upcoming -= dt.timedelta(seconds=value["duration"])
+        return upcoming.astimezone(dt.UTC)
+    if isinstance(definition, DurationTimerEventDefinition):
+        return TimerEventDefinition.get_datetime(value)
+    if isinstance(definition, TimeDateEventDefinition):
+        instant = TimerEventDefinition.parse_time_or_duration(value)
+        if isinstance(instant, dt.datetime):
+            return instant.astimezone(dt.UTC)
+    return None

@@ -1,0 +1,187 @@
+"""Application drafts (草稿): save at any time, continue from the home page, submit once."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import func, select
+
+from webapp.models import ApplicationDraft, AuditEvent, Case, User
+
+from .conftest import LEGAL_REP_ID, enterprise_answers
+
+APPLY = "/applicant/apply/enterprise-opening"
+SAVE = "/applicant/apply/enterprise-opening/draft"
+DRAFT_URL = re.compile(r"/applicant/drafts/(\d+)$")
+
+
+def form_fields(answers: dict) -> list[tuple[str, str]]:
+    """The answers as a browser posts the one form (rows as `group[i].sub`)."""
+    fields = []
+    for key, value in answers.items():
+        if isinstance(value, bool):
+            if value:
+                fields.append((key, "true"))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, row in enumerate(value):
+                fields.extend((f"{key}[{i}].{sub}", str(v)) for sub, v in row.items())
+        elif isinstance(value, list):
+            fields.extend((key, v) for v in value)
+        else:
+            fields.append((key, str(value)))
+    return fields
+
+
+def post(client, url, answers: dict, extra: list[tuple[str, str]] = ()):
+    data = form_fields(answers) + list(extra) + [("csrf_token", client.csrf)]
+    return client.post_form(url, data=data)
+
+
+def save(client, answers: dict) -> int:
+    response = post(client, SAVE, answers)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(DRAFT_URL.search(response.headers["Location"]).group(1))
+
+
+def user_id(session, username: str) -> int:
+    return session.scalar(select(User.id).where(User.username == username))
+
+
+def case_count(session, username: str) -> int:
+    uid = user_id(session, username)
+    return session.scalar(select(func.count()).select_from(Case).where(Case.applicant_id == uid))
+
+
+def wrong_check_digit(number: str) -> str:
+    return number[:-1] + ("1" if number[-1] != "1" else "2")
+
+
+def half_filled() -> dict:
+    answers = enterprise_answers()
+    for key in ("enterprise.business_scope", "bank.name", "delivery.address"):
+        del answers[key]
+    answers["legal_rep.id_number"] = wrong_check_digit(LEGAL_REP_ID)  # still being typed
+    return answers
+
+
+def test_save_continue_and_submit_a_draft(login, session):
+    applicant = login("zhangsan")
+    draft_id = save(applicant, half_filled())
+
+    # The home page offers the draft; continuing shows exactly what was typed, unmasked.
+    home = applicant.get("/applicant/").get_data(as_text=True)
+    assert "我的草稿" in home and f"/applicant/drafts/{draft_id}" in home
+    page = applicant.get(f"/applicant/drafts/{draft_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'value="{wrong_check_digit(LEGAL_REP_ID)}"' in html
+    assert 'value="博罗县青禾餐饮管理有限公司"' in html
+    assert 'value="惠州市青禾投资有限公司"' in html  # the second 股东 row
+    assert "校验位错误" not in html  # a draft is not checked
+
+    # Saving again replaces the one draft of this theme.
+    assert save(applicant, enterprise_answers()) == draft_id
+    uid = user_id(session, "zhangsan")
+    drafts = session.scalars(select(ApplicationDraft).where(ApplicationDraft.applicant_id == uid))
+    (draft,) = list(drafts)
+    assert draft.answers["enterprise.business_scope"] == "餐饮服务；餐饮管理"
+
+    submitted = post(applicant, APPLY, enterprise_answers())
+    assert submitted.status_code == 302
+    case_no = re.search(r"YJS-\d{8}-\d{6}", submitted.headers["Location"]).group(0)
+    session.expire_all()
+    assert session.get(ApplicationDraft, draft_id) is None
+    assert applicant.get(f"/applicant/drafts/{draft_id}").status_code == 404
+    home = applicant.get("/applicant/").get_data(as_text=True)
+    assert "我的草稿" not in home and case_no in home
+
+
+def test_invalid_ids_on_submit_keep_the_draft_and_store_no_case(login, session):
+    applicant = login("zhangsan")
+    draft_id = save(applicant, enterprise_answers())
+    saved = dict(session.get(ApplicationDraft, draft_id).answers)
+    cases_before = case_count(session, "zhangsan")
+    events_before = session.scalar(select(func.count()).select_from(AuditEvent))
+
+    answers = enterprise_answers()
+    answers["legal_rep.id_number"] = wrong_check_digit(LEGAL_REP_ID)
+    answers["shareholders"][1]["id_code"] = wrong_check_digit("91441322MA4W3Q5K1J")
+    answers["contact.mobile"] = "1371234567"
+    response = post(applicant, APPLY, answers)
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "申请表有 3 处需要修改" in html
+    assert "法定代表人身份证号校验位错误" in html
+    assert "股东（发起人）出资情况第2项身份证号或统一社会信用代码校验位错误" in html
+    assert "联系人手机号格式不正确" in html
+    assert f'value="{wrong_check_digit(LEGAL_REP_ID)}"' in html  # kept for fixing
+    session.expire_all()
+    assert case_count(session, "zhangsan") == cases_before
+    assert session.get(ApplicationDraft, draft_id).answers == saved
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == events_before
+
+
+def test_an_applicant_only_ever_sees_their_own_drafts(login, session):
+    zhangsan, lisi = login("zhangsan"), login("lisi")
+    theirs = save(zhangsan, half_filled())
+
+    assert lisi.get(f"/applicant/drafts/{theirs}").status_code == 404
+    assert f"/applicant/drafts/{theirs}" not in lisi.get("/applicant/").get_data(as_text=True)
+    form = lisi.get(f"{APPLY}?step=form&housing_fund.needed=true").get_data(as_text=True)
+    assert "博罗县青禾餐饮管理有限公司" not in form and "继续填写草稿" not in form
+
+    other = enterprise_answers()
+    other["enterprise.name"] = "博罗县李四商贸有限公司"
+    mine = save(lisi, other)
+    assert mine != theirs
+    session.expire_all()
+    assert session.get(ApplicationDraft, theirs).answers["enterprise.name"] == (
+        "博罗县青禾餐饮管理有限公司"
+    )
+    # Submitting lisi's application leaves zhangsan's draft alone.
+    assert post(lisi, APPLY, other).status_code == 302
+    session.expire_all()
+    assert session.get(ApplicationDraft, theirs) is not None
+    assert session.get(ApplicationDraft, mine) is None
+
+
+def test_each_save_is_audited_without_the_answers(login, session, caplog):
+    applicant = login("zhangsan")
+    with caplog.at_level(logging.DEBUG):
+        draft_id = save(applicant, enterprise_answers())
+        save(applicant, enterprise_answers())
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "draft.saved")
+            .where(AuditEvent.actor_id == user_id(session, "zhangsan"))
+        )
+    )
+    assert len(events) == 2
+    assert all(e.after["draft_id"] == draft_id for e in events)
+    recorded = repr([(e.before, e.after, e.detail) for e in events])
+    assert LEGAL_REP_ID not in recorded and "13712345678" not in recorded
+    assert LEGAL_REP_ID not in caplog.text and "13712345678" not in caplog.text
+
+
+def test_unknown_keys_are_dropped_and_oversized_drafts_refused(login, session):
+    applicant = login("zhangsan")
+    draft_id = save(applicant, {**half_filled(), "applicant.password": "secret"})
+    session.expire_all()
+    assert "applicant.password" not in session.get(ApplicationDraft, draft_id).answers
+
+    too_long = post(applicant, SAVE, {**half_filled(), "enterprise.business_scope": "餐" * 5000})
+    assert too_long.status_code == 422
+    assert "经营范围”超过2000个字符" in too_long.get_data(as_text=True)
+    session.expire_all()
+    assert "enterprise.business_scope" not in session.get(ApplicationDraft, draft_id).answers
+
+
+def test_only_applicants_have_drafts(login, session):
+    draft_id = save(login("zhangsan"), half_filled())
+    window = login("window")
+    assert window.post_form(SAVE, data=form_fields(half_filled())).status_code == 403
+    assert window.get(f"/applicant/drafts/{draft_id}").status_code == 403
+    assert session.scalar(select(func.count()).select_from(ApplicationDraft)) == 1

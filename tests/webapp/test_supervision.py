@@ -1,0 +1,135 @@
+"""限时办结 and 效能监督: due dates on the working-day calendar, yellow/red cards moved by the
+worker's sweep (time travel: the sweep is handed a future `now`), each change audited and
+shown in the inbox filters; a missed 容缺 promise is flagged."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from engine.working_calendar import working_time_between
+from webapp.config import CHINA_TZ
+from webapp.models import AuditEvent, Case, CaseTask, TaskStatus, User
+from webapp.services import inbox, supervision
+
+
+def _case(session, case_no) -> Case:
+    session.expire_all()
+    return session.scalars(select(Case).where(Case.case_no == case_no)).one()
+
+
+def _open_task(session, case: Case, bpmn_id: str) -> CaseTask:
+    return next(t for t in case.tasks if t.bpmn_id == bpmn_id and t.status == TaskStatus.OPEN)
+
+
+def _accepted_case(login, submit_case, session) -> Case:
+    case_no = submit_case()["case_no"]
+    window = login("window")
+    task = next(t for t in window.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no)
+    assert window.post_json(f"/api/tasks/{task['id']}/complete", {}).status_code == 200
+    return _case(session, case_no)
+
+
+def test_a_task_is_due_after_its_items_committed_working_days(login, submit_case, session):
+    case = _accepted_case(login, submit_case, session)
+    registration = _open_task(session, case, "Task_Registration")
+    # 企业设立登记 promises 1 working day: exactly 24 h of working-day time, whatever
+    # weekend or holiday lies between.
+    assert registration.allowed_days == 1
+    assert working_time_between(registration.created_at, registration.due_at) == dt.timedelta(
+        days=1
+    )
+    assert registration.yellow_at < registration.due_at
+    assert case.next_check_at == min(registration.yellow_at, case.promised_at)
+
+
+def test_sweep_moves_cards_yellow_then_red_and_audits_each(login, submit_case, session):
+    case = _accepted_case(login, submit_case, session)
+    task = _open_task(session, case, "Task_Registration")
+    samr = login("samr")
+
+    def counts(now):
+        user = session.scalars(select(User).where(User.username == "samr")).one()
+        return inbox.inbox(session, user, now=now).counts
+
+    # Before the yellow instant nothing happens.
+    assert supervision.sweep(session, now=task.yellow_at - dt.timedelta(seconds=1)) == 0
+    assert task.card == "none"
+
+    supervision.sweep(session, now=task.yellow_at)
+    assert task.card == "yellow"
+    assert counts(task.yellow_at)["yellow"] >= 1
+    listed = samr.get("/api/tasks/?view=yellow").get_json()["tasks"]
+    assert case.case_no in [t["case_no"] for t in listed]
+
+    supervision.sweep(session, now=task.due_at + dt.timedelta(seconds=1))
+    assert task.card == "red"
+    red = samr.get("/api/tasks/?view=red").get_json()
+    assert case.case_no in [t["case_no"] for t in red["tasks"]]
+    assert red["counts"]["red"] >= 1
+    page = samr.get("/clerk/?view=red").get_data(as_text=True)
+    assert "红牌" in page and case.case_no in page
+
+    actions = list(
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.case_id == case.id, AuditEvent.task_id == task.id)
+            .order_by(AuditEvent.id)
+        )
+    )
+    assert actions.count("task.card_yellow") == 1 and actions.count("task.card_red") == 1
+    # Sweeping again at the same instant changes nothing and records nothing more.
+    supervision.sweep(session, now=task.due_at + dt.timedelta(seconds=1))
+    again = session.scalars(select(AuditEvent.action).where(AuditEvent.task_id == task.id)).all()
+    assert again.count("task.card_red") == 1
+
+
+def test_paused_time_does_not_count(login, submit_case, session):
+    case_no = submit_case()["case_no"]
+    window = login("window")
+    task_json = next(
+        t for t in window.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no
+    )
+    window.post_json(
+        f"/api/tasks/{task_json['id']}/complete",
+        {"action": "correct", "fields": ["legal_rep.mobile"], "note": "请核对手机号"},
+    )
+    case = _case(session, case_no)
+    task = next(t for t in case.tasks if t.bpmn_id == "Task_Accept")
+    # While the applicant corrects, even long past the old due date, no card is given.
+    supervision.sweep(session, now=task.due_at + dt.timedelta(days=30))
+    assert task.card == "none"
+    assert case.next_check_at is None or case.next_check_at > task.due_at
+
+
+def test_a_missed_gap_promise_is_flagged_once(login, submit_case, session):
+    case_no = submit_case()["case_no"]
+    window = login("window")
+    task = next(t for t in window.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no)
+    promised = dt.datetime.now(CHINA_TZ).date() + dt.timedelta(days=2)
+    assert (
+        window.post_json(
+            f"/api/tasks/{task['id']}/complete",
+            {
+                "action": "accept_with_gap",
+                "gaps": [{"material": "CL-SQWTS", "promised_date": promised.isoformat()}],
+            },
+        ).status_code
+        == 200
+    )
+    case = _case(session, case_no)
+    end_of_promise = dt.datetime.combine(promised + dt.timedelta(days=1), dt.time(), CHINA_TZ)
+    supervision.sweep(session, now=end_of_promise - dt.timedelta(minutes=1))
+    assert case.gaps[0].overdue_at is None
+    supervision.sweep(session, now=end_of_promise)
+    supervision.sweep(session, now=end_of_promise + dt.timedelta(hours=1))
+    assert case.gaps[0].overdue_at is not None
+    flagged = session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.case_id == case.id, AuditEvent.action == "gap.overdue"
+        )
+    ).all()
+    assert len(flagged) == 1
+    page = window.get(f"/clerk/cases/{case_no}").get_data(as_text=True)
+    assert "逾期未补" in page

@@ -1,0 +1,85 @@
+"""效能监督 by the worker: fire due BPMN timers, move yellow/red cards, flag broken promises.
+
+A sweep takes the cases whose `next_check_at` has come (an indexed column: waiting cases are
+never scanned), locking them with `FOR UPDATE SKIP LOCKED` so several workers share the
+work and each case — hence each timer — is handled by exactly one of them. On SQLite, which
+has one writer at a time, the lock is the database's own write lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.cases import refresh_timers
+from engine.problems import CaseStepError
+
+from ..models import Case
+from . import audit, deadlines
+from .case_engine import restore_workflow
+from .case_tasks import after_engine_step
+
+RECHECK = dt.timedelta(minutes=1)
+BATCH = 500
+
+
+def due_cases(session: Session, now: dt.datetime, limit: int) -> list[Case]:
+    stmt = (
+        select(Case)
+        .where(Case.next_check_at <= now)
+        .order_by(Case.next_check_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Case)
+    )
+    return list(session.scalars(stmt))
+
+
+def check_case(session: Session, case: Case, now: dt.datetime) -> None:
+    """Bring one case up to `now`: timers, cards, 容缺 promises, next check."""
+    for gap in case.gaps:
+        if (
+            gap.received_at is None
+            and gap.overdue_at is None
+            and now >= deadlines.gap_deadline(gap.promised_date)
+        ):
+            gap.overdue_at = now
+            audit.record(
+                session,
+                None,
+                "gap.overdue",
+                case=case,
+                after={
+                    "material": gap.material_name,
+                    "promised_date": gap.promised_date.isoformat(),
+                },
+            )
+    if case.next_timer_at is not None and case.next_timer_at <= now and case.status_is_open:
+        workflow = restore_workflow(case)
+        try:
+            refresh_timers(workflow)
+        except CaseStepError as exc:
+            # A broken case must not stop the sweep for everyone else: record, look again later.
+            audit.record(session, None, "timer.failed", case=case, detail=str(exc))
+            case.next_check_at = now + dt.timedelta(hours=1)
+            return
+        audit.record(session, None, "timer.fired", case=case, after={"at": now.isoformat()})
+        after_engine_step(session, case, workflow, now)
+    else:
+        deadlines.evaluate_cards(session, case, now)
+        case.next_check_at = deadlines.next_check(case, now, case.next_timer_at)
+    if case.next_check_at is not None and case.next_check_at <= now:
+        # Nothing more can change before a later instant; never hand the same case back
+        # to the very next batch (a sweep must end).
+        case.next_check_at = now + RECHECK
+
+
+def sweep(session: Session, now: dt.datetime | None = None, limit: int = BATCH) -> int:
+    """Handle up to `limit` due cases in the caller's transaction; returns how many."""
+    now = now or dt.datetime.now(dt.UTC)
+    cases = due_cases(session, now, limit)
+    for case in cases:
+        check_case(session, case, now)
+    session.flush()
+    return len(cases)

@@ -1,0 +1,99 @@
+"""The printable one-time notice (一次告知书), open to everyone.
+
+No login: the notice is what a service hall hands out and publishes (办事指南公开) — the
+items, materials, fees and time limits of a theme. It holds no personal data: the only
+input is the guidance answers in the query string (e.g. a floor area), which are neither
+stored nor logged, and only published versions are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template, request, url_for
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from ..db import db_session
+from ..models import ThemeVersion
+from ..services import notices, themes
+from ..services.errors import Invalid, NotFound
+
+bp = Blueprint("notice", __name__, url_prefix="/notice")
+
+MAX_ANSWER_LENGTH = 100
+
+
+@lru_cache(maxsize=64)
+def _query_schema(keys: tuple[str, ...]) -> Schema:
+    # The questions differ per theme: one schema per set of question keys, each answer a
+    # short string; other query arguments are ignored. Typing is the guidance's job.
+    # Field keys contain dots, which marshmallow would read as nesting: name the fields
+    # by position and read the keys through data_key.
+    schema = Schema.from_dict(
+        {
+            f"q{i}": fields.String(data_key=key, validate=validate.Length(max=MAX_ANSWER_LENGTH))
+            for i, key in enumerate(keys)
+        },
+        name="NoticeQuery",
+    )
+    return schema(unknown=EXCLUDE)
+
+
+def load_answers(version: ThemeVersion, args: Mapping[str, Any]) -> dict[str, str]:
+    """The question answers of a notice request, checked by a marshmallow schema."""
+    keys = notices.question_keys(version)
+    try:
+        loaded = _query_schema(keys).load({k: args[k] for k in keys if k in args})
+    except ValidationError as exc:
+        details = [
+            {"key": key, "message": f"导办问题 {key} 的回答过长（不超过{MAX_ANSWER_LENGTH}个字符）"}
+            for key in exc.messages
+        ]
+        raise Invalid("导办问题的回答有误", details=details) from None
+    return {keys[int(name[1:])]: value for name, value in loaded.items()}
+
+
+def published_version(code: str) -> ThemeVersion:
+    session = db_session()
+    theme = themes.get_theme(session, code)
+    version = themes.latest_version(session, theme)
+    if version is None:
+        raise NotFound("该主题尚未发布，暂无一次告知书")
+    return version
+
+
+def notice_document(code: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The notice of a theme's published version as JSON-ready data (page and API)."""
+    version = published_version(code)
+    answers = load_answers(version, args)
+    return notices.notice_for(version, answers).to_dict()
+
+
+def notice_url(version: ThemeVersion, answers: Mapping[str, Any] | None = None) -> str:
+    """Link to the notice for the guidance answers of a page (question keys only)."""
+    query = {}
+    for key in notices.question_keys(version):
+        value = (answers or {}).get(key)
+        if isinstance(value, bool):
+            query[key] = "true" if value else "false"
+        elif value not in (None, ""):
+            query[key] = str(value)
+    base = url_for("notice.page", theme_code=version.theme.code)
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+@bp.app_context_processor
+def _notice_links() -> dict[str, Any]:
+    return {"notice_url": notice_url}
+
+
+@bp.get("/<theme_code>")
+def page(theme_code: str):
+    notice = notice_document(theme_code, request.args)
+    api_url = url_for("api_themes.notice", code=theme_code)
+    if request.query_string:
+        api_url += "?" + request.query_string.decode("ascii", "replace")
+    return render_template("notice/notice.html", notice=notice, api_url=api_url)
