@@ -18,9 +18,9 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .expressions import UnsafeExpression, check_expression
-from .timers import timer_value_problem
 from .problems import Problem, ThemeInvalid
 from .safe_xml import parse_untrusted
+from .timers import timer_value_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 HUMAN_TASKS = {"userTask", "manualTask", "task"}

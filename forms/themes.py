@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from .catalog import Catalog
@@ -26,8 +27,10 @@ GUIDANCE_FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.dmn$")
 SELECTED_BY_GUIDANCE = "guidance"
 _THEME_ATTRIBUTES = (
     "code", "name", "lead_department", "summary", "acceptance_task", "delivery_task",
-    "questions", "guidance", "items", "variables",
+    "questions", "guidance", "items", "variables", "on_denial", "yellow_card_at",
 )  # fmt: skip
+# What a denied item does to the case (后台审批 不予): end it, or let the other items go on.
+DENIAL_POLICIES = ("terminate", "continue")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class ThemeDefinition:
     questions: dict[str, str] = field(default_factory=dict)
     guidance_file: str | None = None  # the DMN next to theme.yaml
     variables: dict[str, str] = field(default_factory=dict)  # process variable → item code
+    on_denial: str = "terminate"
+    yellow_card_at: Decimal = Decimal("0.8")  # share of the allowed time that gives 黄牌
 
     @property
     def item_codes(self) -> tuple[str, ...]:
@@ -132,6 +137,8 @@ def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
         questions=questions,
         guidance_file=guidance_file,
         variables=_read_variables(theme, items),
+        on_denial=_read_denial_policy(theme),
+        yellow_card_at=_read_yellow_share(theme),
     )
     if not report.problems:
         _check_merge(definition, catalog, theme)
@@ -206,6 +213,24 @@ def _read_items(theme: RecordReader, catalog: Catalog) -> tuple[ThemeItem, ...]:
         if code and task:
             items.append(ThemeItem(code, task, selected_by))
     return tuple(items)
+
+
+def _read_denial_policy(theme: RecordReader) -> str:
+    policy = theme.text("on_denial", required=False) or "terminate"
+    if policy not in DENIAL_POLICIES:
+        theme.problem("的 on_denial 应为 terminate（终止办件）或 continue（其他事项继续）")
+        return "terminate"
+    return policy
+
+
+def _read_yellow_share(theme: RecordReader) -> Decimal:
+    share = theme.number("yellow_card_at")
+    if share is None:
+        return Decimal("0.8")
+    if not Decimal("0.5") <= share < 1:
+        theme.problem("的 yellow_card_at 应在 0.5 与 1 之间（如 0.8 表示用时达 80% 亮黄牌）")
+        return Decimal("0.8")
+    return share
 
 
 def _read_guidance_file(

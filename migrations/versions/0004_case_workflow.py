@@ -168,7 +168,7 @@ def downgrade() -> None:
     with op.batch_alter_table("cases") as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_next_check_at"))
         for column in (
-            "next_timer_at", "next_check_at", "delivery", "end_reason", "correction", "pauses", "card",
-            "promised_at", "accepted_at",
+            "next_timer_at", "next_check_at", "delivery", "end_reason", "correction",
+            "pauses", "card", "promised_at", "accepted_at",
         ):  # fmt: skip
             batch_op.drop_column(column)

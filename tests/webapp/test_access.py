@@ -49,7 +49,9 @@ def test_wrong_password_is_refused_in_chinese(login):
 
 def test_clerk_cannot_open_another_departments_task_page(login, submit_case):
     case_no = submit_case()["case_no"]
-    task = next(t for t in login("window").get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no)
+    task = next(
+        t for t in login("window").get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no
+    )
     assert login("window").get(f"/clerk/tasks/{task['id']}").status_code == 200
     assert login("psb").get(f"/clerk/tasks/{task['id']}").status_code == 404
     assert login("psb").get(f"/clerk/tasks/{task['id']}/diagram.bpmn").status_code == 404

@@ -68,11 +68,15 @@ def test_guidance_then_one_form_then_case_page(login):
 def test_approver_sees_only_their_items_fields(login, submit_case):
     case_no = submit_case()["case_no"]
     window, samr, psb = login("window"), login("samr"), login("psb")
-    accept = next(t for t in window.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no)
+    accept = next(
+        t for t in window.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no
+    )
     page = window.get(f"/clerk/tasks/{accept['id']}").get_data(as_text=True)
     assert "受理" in page and "bpmn-viewer" in page
     assert window.post_form(f"/clerk/tasks/{accept['id']}", data={}).status_code == 302
-    registration = next(t for t in samr.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no)
+    registration = next(
+        t for t in samr.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no
+    )
     granted = samr.post_json(
         f"/api/tasks/{registration['id']}/complete",
         {"opinion": "同意", "result_no": "91441322MA5XXXXXX3"},

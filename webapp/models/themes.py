@@ -40,9 +40,7 @@ class ThemeDraft(Base):
     valid: Mapped[bool]
     problems: Mapped[list] = mapped_column(JsonDocument, default=list)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(
-        UtcDateTime(), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     theme: Mapped[Theme] = relationship()
     author: Mapped[User | None] = relationship()
@@ -68,8 +66,6 @@ class ThemeVersion(Base):
     form: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("theme_drafts.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[dt.datetime] = mapped_column(
-        UtcDateTime(), server_default=func.now()
-    )
+    published_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     theme: Mapped[Theme] = relationship(lazy="joined")

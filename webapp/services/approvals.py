@@ -179,5 +179,3 @@ def _item_of(case, task: CaseTask) -> dict:
         if item["code"] == task.item_code:
             return item
     return {}
-
-

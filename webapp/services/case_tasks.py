@@ -44,10 +44,10 @@ def _hold_delivery_for_gaps(session: Session, case: Case, at: dt.datetime) -> No
     """A result waiting for a 容缺 material: its clock (and the case's) stops until it arrives."""
     delivery_task = case.theme_version.definition.get("delivery_task")
     waiting = any(t.bpmn_id == delivery_task and t.status == TaskStatus.OPEN for t in case.tasks)
-    if waiting and any(g.received_at is None for g in case.gaps):
-        if not deadlines.is_paused(case):
-            deadlines.pause(session, case, "gap", at)
-            reschedule_open_tasks(case)
+    missing = any(g.received_at is None for g in case.gaps)
+    if waiting and missing and not deadlines.is_paused(case):
+        deadlines.pause(session, case, "gap", at)
+        reschedule_open_tasks(case)
 
 
 def sync_tasks(session: Session, case: Case, workflow, at: dt.datetime) -> None:
@@ -137,7 +137,6 @@ def lock_for_action(session: Session, actor: User, task_id: int) -> tuple[Case, 
     if task.claimed_by_id not in (None, actor.id):
         raise Conflict(f"该任务已由{task.claimed_by.display_name}认领，请勿重复办理")
     return case, task
-
 
 
 def complete_in_engine(case: Case, task: CaseTask, data: dict):

@@ -51,6 +51,8 @@ def definition_document(definition, catalog) -> dict:
         "name": definition.name,
         "acceptance_task": definition.acceptance_task,
         "delivery_task": definition.delivery_task,
+        "on_denial": definition.on_denial,
+        "yellow_card_at": str(definition.yellow_card_at),
         "variables": dict(definition.variables),  # BPMN variable → item code
         "questions": list(definition.question_keys),  # field keys, in asking order
         "question_variables": dict(definition.questions),  # guidance variable → field key

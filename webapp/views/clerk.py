@@ -225,5 +225,3 @@ def gap_received(gap_id: int):
 def diagram(case_no: str):
     case = cases.get_case_for(db_session(), current_user, case_no)
     return Response(case.theme_version.bpmn_xml, mimetype="application/xml")
-
-
