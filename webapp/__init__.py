@@ -26,7 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
 
     from . import errors
-    from .views import admin, api_views, applicant, auth, clerk, health, modeler, notice
+    from .views import admin, api_views, applicant, auth, clerk, health, materials, modeler, notice
 
     errors.register(app)
     app.register_blueprint(health.bp)
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(modeler.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(notice.bp)
+    app.register_blueprint(materials.bp)
     for blueprint in api_views.blueprints:
         api.register_blueprint(blueprint)
 

@@ -14,6 +14,7 @@ from .cases import (
     TaskStatus,
 )
 from .drafts import ApplicationDraft
+from .materials import MaterialBlob, MaterialFile
 from .themes import Theme, ThemeDraft, ThemeVersion
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "CaseTask",
     "Department",
     "ELicence",
+    "MaterialBlob",
+    "MaterialFile",
     "MaterialGap",
     "Role",
     "TaskStatus",

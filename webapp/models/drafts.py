@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, UniqueConstraint, func
+from sqlalchemy import ForeignKey, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, JsonDocument
+from ..db import Base, JsonDocument, UtcDateTime
 from .accounts import User
 from .themes import Theme, ThemeVersion
 
@@ -28,12 +28,8 @@ class ApplicationDraft(Base):
     # The version whose form the answers were saved against; continuing uses the newest.
     theme_version_id: Mapped[int] = mapped_column(ForeignKey("theme_versions.id"))
     answers: Mapped[dict] = mapped_column(JsonDocument)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     applicant: Mapped[User] = relationship()
     theme: Mapped[Theme] = relationship(lazy="joined")

@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "timer.failed": "定时事件出错",
     "licence.issued": "电子证照入库",
     "comment.added": "添加备注",
+    "material.uploaded": "上传材料",
+    "material.removed": "删除材料",
     "draft.saved": "保存申请草稿",
     "theme.draft_saved": "保存草稿",
     "draft.submitted": "申请草稿已提交为办件",

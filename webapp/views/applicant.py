@@ -10,8 +10,8 @@ from werkzeug.datastructures import MultiDict
 
 from ..db import db_session
 from ..models import CaseStatus, Role
-from ..services import audit, cases, drafts, front_desk, theme_forms, themes
-from ..services.case_forms import case_form, case_licences
+from ..services import audit, cases, drafts, front_desk, material_files, theme_forms, themes
+from ..services.case_forms import case_form, case_licences, case_materials
 from ..services.errors import Conflict, Invalid, NotFound
 from .access import roles_required
 
@@ -213,6 +213,9 @@ def case_page(case_no: str):
         timeline=applicant_timeline(session, case),
         sections=sections,
         licences=case_licences(session, case),
+        materials=case_materials(case),
+        files=material_files.files_of(session, case),
+        can_upload=case.status in material_files.OPEN_FOR_UPLOAD,
     )
 
 

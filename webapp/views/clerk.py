@@ -19,6 +19,7 @@ from ..services import (
     comments,
     front_desk,
     inbox,
+    material_files,
     theme_forms,
     themes,
 )
@@ -129,6 +130,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         timeline=audit.case_timeline(session, case),
         highlight=element_progress(restore_workflow(case)),
         materials=_visible_materials(case),
+        files=material_files.visible_files(session, current_user, case),
         form_fields=[(f.key, f.label) for f in form.fields if not f.question],
         colleagues=approvals.colleagues(session, current_user) if task else [],
         results=front_desk.case_results(case),

@@ -58,6 +58,10 @@ class AssignInput(StrictSchema):
     assignee = fields.Integer(required=True, metadata={"description": "转交给的人员 id"})
 
 
+class MaterialUploadInput(StrictSchema):
+    material = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
 class CommentInput(StrictSchema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
