@@ -13,9 +13,11 @@ from .models.cases import CASE_STATUS_LABELS
 from .services.audit import ACTION_LABELS
 
 
-def _local_time(value: dt.datetime | None) -> str:
-    if value is None:
+def _local_time(value: dt.datetime | str | None) -> str:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):  # ISO instants kept in JSON documents (correction, delivery)
+        value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")

@@ -1,4 +1,5 @@
-"""material files: uploaded materials of a case, bytes kept once per content
+"""material files: uploaded materials of a case, bytes kept once per content;
+theme version digests
 
 Revision ID: 0005
 Revises: 0004
@@ -16,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("theme_versions") as batch_op:
+        batch_op.add_column(sa.Column("digest", sa.String(length=64), nullable=True))
     op.create_table(
         "material_blobs",
         sa.Column("sha256", sa.String(length=64), nullable=False),
@@ -58,3 +61,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_material_files_case_id"), table_name="material_files")
     op.drop_table("material_files")
     op.drop_table("material_blobs")
+    with op.batch_alter_table("theme_versions") as batch_op:
+        batch_op.drop_column("digest")

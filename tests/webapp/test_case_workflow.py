@@ -331,3 +331,58 @@ def test_an_approver_sees_only_their_items_data_on_the_case_page(login, submit_c
     else:
         assert "企业名称" in page
         assert "印章种类" not in page
+
+
+def test_the_applicant_withdraws_before_acceptance_but_not_after(login, submit_case, session):
+    first = submit_case()["case_no"]
+    applicant, window = login("zhangsan"), login("window")
+    assert login("lisi").post_form(f"/applicant/cases/{first}/withdraw").status_code == 404
+    done = applicant.post_form(
+        f"/applicant/cases/{first}/withdraw", {"reason": "信息填错，重新申请"}
+    )
+    assert done.status_code == 302
+    case = _case(session, first)
+    assert case.status == "withdrawn" and case.end_reason == "信息填错，重新申请"
+    assert _tasks(window, first) == []
+    assert _actions(session, case)[-2:] == ["case.withdrawn", "task.cancelled"]
+
+    second = submit_case()["case_no"]
+    _accept(login, second)
+    late = applicant.post_form(f"/applicant/cases/{second}/withdraw")
+    assert late.status_code == 409
+    assert _case(session, second).status == "in_progress"
+
+
+def test_a_departed_clerks_claim_does_not_block_the_department(login, submit_case, session):
+    case_no = submit_case()["case_no"]
+    _accept(login, case_no)
+    samr = login("samr")
+    task = _task(samr, case_no)
+    samr.post_json(f"/api/tasks/{task['id']}/claim")
+    samr2 = login("samr2")
+    _act(samr2, task["id"], {"action": "grant", "opinion": "同意", "result_no": "X"}, status=409)
+    leaver = session.scalars(select(User).where(User.username == "samr")).one()
+    leaver.active = False
+    session.commit()
+    _act(
+        samr2, task["id"], {"action": "grant", "opinion": "同意", "result_no": "91441322MA4X0009X1"}
+    )
+
+
+def test_a_gap_cannot_be_received_on_an_ended_case(login, submit_case, session):
+    case_no = submit_case()["case_no"]
+    window = login("window")
+    promised = (dt.datetime.now(CHINA_TZ).date() + dt.timedelta(days=3)).isoformat()
+    _act(
+        window,
+        _task(window, case_no)["id"],
+        {
+            "action": "accept_with_gap",
+            "gaps": [{"material": "CL-SQWTS", "promised_date": promised}],
+        },
+    )
+    samr = login("samr")
+    _act(samr, _task(samr, case_no)["id"], {"action": "deny", "reason": "名称不合规"})
+    case = _case(session, case_no)
+    assert case.status == "terminated"
+    assert window.post_form(f"/clerk/gaps/{case.gaps[0].id}/received").status_code == 409

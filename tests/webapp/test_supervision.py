@@ -5,13 +5,14 @@ shown in the inbox filters; a missed 容缺 promise is flagged."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from engine.working_calendar import working_time_between
 from webapp.config import CHINA_TZ
 from webapp.models import AuditEvent, Case, CaseTask, TaskStatus, User
-from webapp.services import inbox, supervision
+from webapp.services import deadlines, inbox, supervision
 
 
 def _case(session, case_no) -> Case:
@@ -100,7 +101,8 @@ def test_paused_time_does_not_count(login, submit_case, session):
     # While the applicant corrects, even long past the old due date, no card is given.
     supervision.sweep(session, now=task.due_at + dt.timedelta(days=30))
     assert task.card == "none"
-    assert case.next_check_at is None or case.next_check_at > task.due_at
+    # Nothing can change while the applicant corrects: the worker does not look at it.
+    assert case.next_check_at is None
 
 
 def test_a_missed_gap_promise_is_flagged_once(login, submit_case, session):
@@ -133,3 +135,43 @@ def test_a_missed_gap_promise_is_flagged_once(login, submit_case, session):
     assert len(flagged) == 1
     page = window.get(f"/clerk/cases/{case_no}").get_data(as_text=True)
     assert "逾期未补" in page
+
+
+def test_the_case_itself_turns_yellow_on_time(login, submit_case, session):
+    case = _accepted_case(login, submit_case, session)
+    deadline = deadlines.case_deadline(case, deadlines.case_total_days(case))
+    yellow = deadline.reached_at(deadlines.yellow_share(case.theme_version.definition))
+    assert case.next_check_at <= yellow
+    supervision.sweep(session, now=yellow)
+    assert case.card == "yellow"
+
+
+def test_an_immediate_item_is_due_at_the_end_of_its_working_day():
+    tuesday_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
+    case = Case(pauses=[])
+    task = CaseTask(created_at=tuesday_10, allowed_days=Decimal(0))
+    due = deadlines.task_deadline(case, task).due_at()
+    assert due == dt.datetime(2026, 11, 25, 0, 0, tzinfo=CHINA_TZ)
+
+
+def test_one_broken_case_does_not_stop_the_sweep(login, submit_case, session):
+    broken = _accepted_case(login, submit_case, session)
+    healthy = _accepted_case(login, submit_case, session)
+    now = max(broken.next_check_at, healthy.next_check_at) + dt.timedelta(seconds=1)
+    broken.next_timer_at = broken.next_check_at  # makes the sweep restore its state...
+    broken.state = {"not": "a workflow"}  # ...which cannot be read
+    session.flush()
+    supervision.sweep(session, now=now)
+    assert healthy.next_check_at > now
+    assert broken.next_check_at == now + supervision.FAILED_RETRY
+    failed = session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.case_id == broken.id, AuditEvent.action == "timer.failed"
+        )
+    ).all()
+    assert failed == ["timer.failed"]
+
+
+def test_a_cursor_without_a_zone_is_ignored_not_a_crash(login):
+    response = login("window").get("/api/tasks/?after=2030-01-01T00:00:00|1")
+    assert response.status_code == 200

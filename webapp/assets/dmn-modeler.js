@@ -1,7 +1,12 @@
-// DMN decision editor (dmn-js). Minimal: loads a diagram, the page decides
-// what to do with it (no save protocol has been defined yet).
+// DMN decision editor (dmn-js): the analysts' guidance tables (导办决策表).
 //
-//   <div id="dmn-canvas" data-xml-url="/…/dmn"></div>
+//   <button id="save-guidance">保存草稿</button>
+//   <ul id="validation-errors"></ul>
+//   <div id="dmn-canvas" data-xml-url="/…/guidance.dmn" data-save-url="/api/…/drafts/guidance"
+//        data-csrf-token="…"></div>
+//
+// Saving POSTs the XML; the server keeps the draft and answers {draft_id, valid, errors}
+// with every problem in Chinese and the element it concerns.
 //
 // Exposed: window.yjsDmnModeler (the DmnModeler instance),
 //          window.yjsDmnModelerReady (Promise, resolves with {ok: true|false}).
@@ -54,6 +59,80 @@ function init() {
       }
       return { ok: false, error: err };
     }
+  }
+
+  const saveButton = document.getElementById('save-guidance');
+  const errorsEl = document.getElementById('validation-errors');
+
+  function setStatus(text, state) {
+    if (statusEl) {
+      statusEl.textContent = text;
+      statusEl.dataset.state = state;
+    }
+  }
+
+  function showErrors(errors) {
+    if (!errorsEl) {
+      return;
+    }
+    errorsEl.replaceChildren(
+      ...errors.map((e) => {
+        const li = document.createElement('li');
+        li.textContent = (e.element_id ? '[' + e.element_id + '] ' : '') + (e.message || String(e));
+        return li;
+      }),
+    );
+  }
+
+  async function save() {
+    const saveUrl = container.dataset.saveUrl;
+    if (!saveUrl) {
+      return;
+    }
+    saveButton.disabled = true;
+    setStatus('正在保存…', 'busy');
+    try {
+      const { xml } = await modeler.saveXML({ format: true });
+      const response = await fetch(saveUrl, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/xml',
+          'X-CSRFToken': container.dataset.csrfToken || '',
+          Accept: 'application/json',
+        },
+        body: xml,
+        credentials: 'same-origin',
+      });
+      let result = null;
+      try {
+        result = await response.json();
+      } catch (e) {
+        result = null;
+      }
+      if (!response.ok) {
+        setStatus('保存失败：' + ((result && result.message) || 'HTTP ' + response.status), 'error');
+        return;
+      }
+      const errors = Array.isArray(result && result.errors) ? result.errors : [];
+      showErrors(errors);
+      if (result && result.valid === true) {
+        setStatus('草稿 #' + result.draft_id + ' 已保存，校验通过', 'ok');
+      } else {
+        setStatus('草稿已保存，但有 ' + errors.length + ' 个问题，不能发布', 'warning');
+      }
+    } catch (err) {
+      console.error('DMN save failed', err);
+      setStatus('保存失败：' + ((err && err.message) || String(err)), 'error');
+    } finally {
+      saveButton.disabled = false;
+    }
+  }
+
+  if (saveButton) {
+    saveButton.addEventListener('click', (event) => {
+      event.preventDefault();
+      save();
+    });
   }
 
   window.yjsDmnModelerReady = load();

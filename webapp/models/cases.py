@@ -22,6 +22,7 @@ class CaseStatus(enum.StrEnum):
     REFUSED = "refused"  # 不予受理: ended at the front desk
     IN_PROGRESS = "in_progress"
     TERMINATED = "terminated"  # 终止: a denied item ended the case
+    WITHDRAWN = "withdrawn"  # 撤回: by the applicant, before acceptance
     COMPLETED = "completed"  # 办结 and handed out through the one exit
 
     @property
@@ -39,6 +40,7 @@ CASE_STATUS_LABELS = {
     "refused": "不予受理",
     "in_progress": "办理中",
     "terminated": "已终止",
+    "withdrawn": "已撤回",
     "completed": "已办结出件",
 }
 

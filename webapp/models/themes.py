@@ -60,6 +60,9 @@ class ThemeVersion(Base):
     # The guidance table as published: decides the items of every case of this version
     # (a few KB, read with every guided page, so not deferred).
     guidance_dmn: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of what the version runs (diagram, table, definition): per-process caches key
+    # on it, so a cached spec can never be served for different content under a reused id.
+    digest: Mapped[str | None] = mapped_column(String(64))
     spec: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     human_tasks: Mapped[dict] = mapped_column(JsonDocument)
     definition: Mapped[dict] = mapped_column(JsonDocument)

@@ -45,11 +45,12 @@ def unclaim(session: Session, actor: User, task_id: int) -> CaseTask:
     case, task = lock_for_action(session, actor, task_id)
     if task.claimed_by_id is None:
         raise Conflict("该任务尚未被认领")
+    before = task.claimed_by.display_name
     task.claimed_by = None
     task.claimed_at = None
     audit.record(
         session, actor, "task.unclaimed", case=case, task=task,
-        before={"claimed_by": actor.display_name}, after={"claimed_by": None},
+        before={"claimed_by": before}, after={"claimed_by": None},
     )  # fmt: skip
     return task
 

@@ -17,6 +17,8 @@ ACTION_LABELS = {
     "case.correction_requested": "一次性告知补正",
     "case.resubmitted": "申请人补正后重新提交",
     "case.terminated": "办件终止",
+    "case.withdrawn": "申请人撤回",
+    "task.delivered": "出件",
     "case.card_yellow": "办件黄牌预警",
     "case.card_red": "办件红牌（超期）",
     "case.card_none": "办件预警解除",

@@ -16,21 +16,21 @@ from ..models import Case, ThemeVersion
 serializer = CaseStateSerializer()
 
 
-_SPECS: dict[tuple[str, int], tuple] = {}
+_SPECS: dict[tuple, tuple] = {}
 _MAX_SPECS = 256
 
 
-def version_key(version: ThemeVersion) -> tuple[str, int]:
-    """A cache key for an immutable theme version: its database and its id.
+def version_key(version: ThemeVersion) -> tuple[str, int, str | None]:
+    """A cache key for an immutable theme version: its database, its id and its digest.
 
     The id alone is not enough once one process talks to two databases (a test suite, an
-    admin tool migrating data): version 1 of one is not version 1 of the other.
+    admin tool migrating data), or when SQLite hands a rolled-back id out again.
     """
     state = inspect(version, raiseerr=False)  # None for a detached stand-in (tests, tools)
     session = state.session if state is not None else None
     bind = session.get_bind() if session is not None else None
     where = bind.engine.url.render_as_string(hide_password=True) if bind is not None else ""
-    return (where, version.id)
+    return (where, version.id, version.digest)
 
 
 def spec_for(version: ThemeVersion) -> tuple:

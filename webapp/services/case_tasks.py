@@ -134,7 +134,8 @@ def lock_for_action(session: Session, actor: User, task_id: int) -> tuple[Case, 
     check_task_access(actor, task)
     if task.status != TaskStatus.OPEN:
         raise Conflict(TAKEN)
-    if task.claimed_by_id not in (None, actor.id):
+    if task.claimed_by_id not in (None, actor.id) and task.claimed_by.active:
+        # A deactivated colleague's claim does not block the department (they left).
         raise Conflict(f"该任务已由{task.claimed_by.display_name}认领，请勿重复办理")
     return case, task
 

@@ -70,6 +70,39 @@ def task_kind(definition: dict, bpmn_id: str) -> str:
     return "item"
 
 
+def withdraw(session: Session, applicant: User, case_no: str, reason: str) -> Case:
+    """撤回: the applicant takes the application back while it is not yet accepted."""
+    from .case_engine import restore_workflow
+    from .case_lock import lock_case
+
+    case = get_case_for(session, applicant, case_no)
+    if not applicant.has_role(Role.APPLICANT):
+        raise Forbidden("只有申请人可以撤回申请")
+    case = lock_case(session, case.id)
+    if case.status not in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION):
+        raise Conflict("办件已受理或已结束，不能撤回")
+    at = now()
+    before = case.status
+    workflow = restore_workflow(case)
+    workflow.cancel()
+    case.status = CaseStatus.WITHDRAWN
+    case.end_reason = reason or "申请人撤回"
+    case.completed_at = at
+    for task in case.tasks:
+        if task.status == TaskStatus.SUSPENDED:
+            task.status = TaskStatus.OPEN  # so that the sync below cancels it with the rest
+    audit.record(
+        session,
+        applicant,
+        "case.withdrawn",
+        case=case,
+        before={"case_status": before},
+        after={"case_status": case.status, "reason": case.end_reason},
+    )
+    after_engine_step(session, case, workflow, at)
+    return case
+
+
 def get_case_for(session: Session, user: User, case_no: str) -> Case:
     """The case if `user` may see it; an applicant only ever sees their own (else 404)."""
     case = session.scalars(select(Case).where(Case.case_no == case_no)).one_or_none()

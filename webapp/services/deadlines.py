@@ -26,6 +26,7 @@ from .case_engine import spec_for, version_key
 # The front desk's own steps: 受理 and 出件 are promised within one working day each.
 FRONT_DESK_DAYS = Decimal(1)
 DEFAULT_YELLOW_AT = Decimal("0.8")
+PAST = dt.timedelta(microseconds=1)
 
 
 def allowed_days(definition: dict, bpmn_id: str) -> Decimal:
@@ -82,7 +83,7 @@ def resume(session: Session, case: Case, reason: str, at: dt.datetime) -> None:
 def task_deadline(case: Case, task: CaseTask) -> Deadline:
     return Deadline(
         started_at=task.created_at,
-        allowed_days=task.allowed_days or FRONT_DESK_DAYS,
+        allowed_days=FRONT_DESK_DAYS if task.allowed_days is None else task.allowed_days,
         pauses=pauses_of(case, since=task.created_at),
     )
 
@@ -107,8 +108,11 @@ def schedule(case: Case, task: CaseTask, share: Decimal) -> None:
 
 
 def schedule_case(case: Case) -> None:
+    """The overall promise; while the clock is stopped the last known one stays shown."""
     if case.accepted_at is not None:
-        case.promised_at = case_deadline(case, case_total_days(case)).due_at()
+        due = case_deadline(case, case_total_days(case)).due_at()
+        if due is not None:
+            case.promised_at = due
 
 
 def evaluate_cards(session: Session, case: Case, now: dt.datetime) -> None:
@@ -174,20 +178,27 @@ def next_check(case: Case, now: dt.datetime, timer_at: dt.datetime | None) -> dt
     instants: list[dt.datetime] = []
     if timer_at is not None:
         instants.append(timer_at)
-    if case.status_is_open:
+    # While the clock is stopped no card can move: only promises and timers are watched.
+    if case.status_is_open and not is_paused(case):
         for task in case.tasks:
             if task.status != TaskStatus.OPEN:
                 continue
             if task.card == Card.NONE and task.yellow_at is not None:
                 instants.append(task.yellow_at)
             if task.card != Card.RED and task.due_at is not None:
-                instants.append(task.due_at)
-        if case.promised_at is not None and case.card != Card.RED:
-            instants.append(case.promised_at)
+                instants.append(task.due_at + PAST)  # red means strictly past due
+        if case.accepted_at is not None and case.card != Card.RED:
+            deadline = case_deadline(case, case_total_days(case))
+            share = yellow_share(case.theme_version.definition)
+            if case.card == Card.NONE:
+                instants.append(deadline.reached_at(share))
+            if case.promised_at is not None:
+                instants.append(case.promised_at + PAST)
+    if case.status_is_open:
         for gap in case.gaps:
             if gap.received_at is None and gap.overdue_at is None:
                 instants.append(gap_deadline(gap.promised_date))
-    return min(instants) if instants else None
+    return min((i for i in instants if i is not None), default=None)
 
 
 def gap_deadline(promised: dt.date) -> dt.datetime:

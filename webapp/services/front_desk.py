@@ -242,6 +242,8 @@ def receive_material(session: Session, actor: User, gap_id: int) -> MaterialGap:
         raise Forbidden("只有综合窗口可以登记补齐材料")
     if gap.received_at is not None:
         raise Conflict("该材料已登记补齐")
+    if not case.status_is_open:
+        raise Conflict("办件已结束，无需再登记材料")
     at = now()
     gap.received_at = at
     gap.received_by_id = actor.id
@@ -298,7 +300,7 @@ def deliver(
     audit.record(
         session,
         actor,
-        "case.completed",
+        "case.completed" if case.status == CaseStatus.COMPLETED else "task.delivered",
         case=case,
         task=task,
         before=before,

@@ -122,8 +122,8 @@ def parse_cursor(value: str | None) -> str | None:
         return None
     due, sep, last_id = value.partition("|")
     try:
-        dt.datetime.fromisoformat(due)
+        aware = dt.datetime.fromisoformat(due).tzinfo is not None
         int(last_id)
     except ValueError:
         return None
-    return value if sep else None
+    return value if sep and aware else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from ..models import Case, CaseStatus, MaterialBlob, MaterialFile, Role, User
@@ -62,7 +63,12 @@ def upload(
         raise Conflict(f"“{material['name']}”最多上传 {MAX_FILES_PER_MATERIAL} 个文件")
     digest = hashlib.sha256(data).hexdigest()
     if session.get(MaterialBlob, digest) is None:
-        session.add(MaterialBlob(sha256=digest, data=data))
+        try:
+            with session.begin_nested():
+                session.add(MaterialBlob(sha256=digest, data=data))
+        except IntegrityError:
+            pass  # the same bytes arrived at the same moment in another upload: stored once
+
     row = MaterialFile(
         case_id=case.id,
         material_code=material_code,
@@ -80,7 +86,8 @@ def upload(
         applicant,
         "material.uploaded",
         case=case,
-        after={"material": material["name"], "file": row.filename, "size": row.size},
+        # Not the file name: applicants often name scans after their 身份证号.
+        after={"material": material["name"], "size": row.size, "sha256": digest[:16]},
     )
     return row
 
@@ -94,7 +101,13 @@ def remove(session: Session, applicant: User, file_id: int) -> Case:
         raise NotFound("文件不存在")
     if case.status not in OPEN_FOR_UPLOAD:
         raise Conflict("办件已受理，材料不能再更改")
-    audit.record(session, applicant, "material.removed", case=case, before={"file": row.filename})
+    audit.record(
+        session,
+        applicant,
+        "material.removed",
+        case=case,
+        before={"material_code": row.material_code, "size": row.size},
+    )
     session.delete(row)
     session.flush()
     return case

@@ -9,6 +9,7 @@ has one writer at a time, the lock is the database's own write lock.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ from .case_engine import restore_workflow
 from .case_tasks import after_engine_step
 
 RECHECK = dt.timedelta(minutes=1)
+FAILED_RETRY = dt.timedelta(hours=1)
+log = logging.getLogger(__name__)
 BATCH = 500
 
 
@@ -80,6 +83,13 @@ def sweep(session: Session, now: dt.datetime | None = None, limit: int = BATCH) 
     now = now or dt.datetime.now(dt.UTC)
     cases = due_cases(session, now, limit)
     for case in cases:
-        check_case(session, case, now)
+        try:
+            with session.begin_nested():
+                check_case(session, case, now)
+        except Exception as exc:  # noqa: BLE001 - one broken case must not stop the others
+            # The savepoint undid this case's half-work; park it and say so.
+            log.exception("supervision of case %s failed", case.case_no)
+            case.next_check_at = now + FAILED_RETRY
+            audit.record(session, None, "timer.failed", case=case, detail=type(exc).__name__)
     session.flush()
     return len(cases)

@@ -24,8 +24,8 @@ from ..models import Case, CaseTask, ThemeVersion
 from ..regions import region_name, region_table
 from .case_engine import version_key
 
-_FORMS: dict[tuple[str, int], MergedForm] = {}
-_GUIDANCE: dict[tuple[tuple[str, int], str | None], Guidance | None] = {}
+_FORMS: dict[tuple, MergedForm] = {}
+_GUIDANCE: dict[tuple, Guidance | None] = {}
 
 
 def form_snapshot(definition: dict) -> dict:

@@ -7,6 +7,9 @@ running case.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -88,6 +91,24 @@ def compile_draft(session: Session, theme: Theme, bpmn_xml: str, guidance_dmn: s
     if problems:
         raise ThemeInvalid(problems)
     return compiled
+
+
+def current_diagram(session: Session, theme: Theme) -> str | None:
+    """The BPMN of the newest draft, else of the newest version."""
+    draft = latest_draft(session, theme)
+    if draft is not None:
+        return draft.bpmn_xml
+    version = latest_version(session, theme)
+    return version.bpmn_xml if version is not None else None
+
+
+def save_guidance(session: Session, actor: User, theme: Theme, dmn_xml: str) -> ThemeDraft:
+    """An edited guidance table becomes a new draft with the current diagram; both are
+    checked together, since the table names the items and the diagram's variables follow."""
+    bpmn = current_diagram(session, theme)
+    if bpmn is None:
+        raise NotFound("该主题还没有流程图")
+    return save_draft(session, actor, theme, bpmn, guidance_dmn=dmn_xml)
 
 
 def current_guidance(session: Session, theme: Theme) -> str | None:
@@ -202,6 +223,13 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
         form=theme_forms.form_snapshot(theme.definition),
         draft_id=draft.id,
         published_by_id=actor.id if actor else None,
+        digest=hashlib.sha256(
+            json.dumps(
+                [draft.bpmn_xml, draft.guidance_dmn, theme.definition],
+                sort_keys=True,
+                ensure_ascii=False,
+            ).encode()
+        ).hexdigest(),
     )
     session.add(version)
     session.flush()

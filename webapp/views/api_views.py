@@ -194,6 +194,30 @@ def save_draft(code: str):
     return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
 
 
+@themes_bp.route("/<code>/drafts/guidance", methods=["POST"])
+@roles_required(Role.ANALYST, Role.ADMIN)
+@themes_bp.doc(
+    requestBody={
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+        "description": "DMN 1.3 XML：导办决策表",
+    }
+)
+@themes_bp.response(201, DraftOut)
+def save_guidance(code: str):
+    """Save an edited guidance table as a draft (with the current diagram), with its problems."""
+    session = db_session()
+    theme = themes.get_theme(session, code)
+    try:
+        xml = request.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("决策表必须是 UTF-8 编码的 DMN XML") from None
+    if not xml.strip():
+        raise Invalid("决策表内容为空")
+    draft = themes.save_guidance(session, current_user, theme, xml)
+    session.commit()
+    return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
+
+
 @themes_bp.route("/<code>/drafts/<int:draft_id>/publish", methods=["POST"])
 @roles_required(Role.ADMIN)
 @themes_bp.response(201, VersionOut)

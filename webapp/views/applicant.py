@@ -14,6 +14,7 @@ from ..services import audit, cases, drafts, front_desk, material_files, theme_f
 from ..services.case_forms import case_form, case_licences, case_materials
 from ..services.errors import Conflict, Invalid, NotFound
 from .access import roles_required
+from .inputs import WithdrawInput, load_or_errors
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
 
@@ -271,4 +272,17 @@ def resubmit(case_no: str):
         return _render_correction(case, answers, errors, 422)
     session.commit()
     flash(f"补正材料已提交，办件 {case_no} 已回到综合窗口")
+    return redirect(url_for("applicant.case_page", case_no=case_no))
+
+
+@bp.post("/cases/<case_no>/withdraw")
+@roles_required(Role.APPLICANT)
+def withdraw(case_no: str):
+    session = db_session()
+    values, errors = load_or_errors(WithdrawInput(), request.form)
+    if errors:
+        raise Invalid("撤回原因不超过 200 字")
+    cases.withdraw(session, current_user, case_no, values["reason"])
+    session.commit()
+    flash(f"办件 {case_no} 已撤回")
     return redirect(url_for("applicant.case_page", case_no=case_no))

@@ -62,6 +62,10 @@ class MaterialUploadInput(StrictSchema):
     material = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class WithdrawInput(StrictSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=200))
+
+
 class CommentInput(StrictSchema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 

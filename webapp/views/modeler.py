@@ -44,3 +44,24 @@ def diagram(code: str):
     if xml is None:
         return Response("", status=404)
     return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/themes/<code>/guidance")
+@roles_required(Role.ANALYST, Role.ADMIN)
+def guidance(code: str):
+    session = db_session()
+    theme = themes.get_theme(session, code)
+    return render_template(
+        "modeler/guidance.html", theme=theme, draft=themes.latest_draft(session, theme)
+    )
+
+
+@bp.get("/themes/<code>/guidance.dmn")
+@roles_required(Role.ANALYST, Role.ADMIN)
+def guidance_table(code: str):
+    """The guidance table of the newest draft, else of the newest published version."""
+    session = db_session()
+    xml = themes.current_guidance(session, themes.get_theme(session, code))
+    if not xml:
+        return Response("", status=404)
+    return Response(xml, mimetype="application/xml")
