@@ -39,9 +39,15 @@ function init() {
       if (warnings && warnings.length) {
         console.warn('DMN import warnings', warnings);
       }
-      const viewer = modeler.getActiveViewer();
-      if (viewer && modeler.getActiveView().type === 'drd') {
-        viewer.get('canvas').zoom('fit-viewport', 'auto');
+      // Analysts come to edit the rules: open the decision table, not the diagram view.
+      const table = modeler.getViews().find((view) => view.type === 'decisionTable');
+      if (table) {
+        await modeler.open(table);
+      } else {
+        const viewer = modeler.getActiveViewer();
+        if (viewer && modeler.getActiveView().type === 'drd') {
+          viewer.get('canvas').zoom('fit-viewport', 'auto');
+        }
       }
       container.dataset.state = 'ready';
       return { ok: true };
