@@ -12,25 +12,26 @@ from webapp.models import Case
 from webapp.services.case_engine import restore_workflow, serializer
 
 
-def _raw_state(session, case_id) -> str:
-    if session.get_bind().dialect.name == "postgresql":
-        return session.execute(
-            text("SELECT state::text FROM cases WHERE id = :id"), {"id": case_id}
-        ).scalar_one()
+def _raw_json(session, table, column, row_id) -> str:
+    cast = "::text" if session.get_bind().dialect.name == "postgresql" else ""
     return session.execute(
-        text("SELECT state FROM cases WHERE id = :id"), {"id": case_id}
+        text(f"SELECT {column}{cast} FROM {table} WHERE id = :id"), {"id": row_id}
     ).scalar_one()
 
 
-def test_state_keeps_chinese_as_utf8(login, submit_case, session):
+def test_json_documents_keep_chinese_as_utf8(login, submit_case, session):
     case_no = submit_case()["case_no"]
     window = login("window")
     task = next(t for t in window.get("/api/tasks/").get_json()["tasks"] if t["case_no"] == case_no)
     window.post_json(f"/api/tasks/{task['id']}/complete", {"opinion": "材料齐全，予以受理"})
     case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
-    raw = _raw_state(session, case.id)
-    assert "材料齐全，予以受理" in raw
-    assert "\\u6750" not in raw  # not escaped to \\uXXXX
+    outcome = _raw_json(session, "case_tasks", "outcome", task["id"])
+    assert "材料齐全，予以受理" in outcome
+    assert "\\u6750" not in outcome  # not escaped to \\uXXXX
+    answers = _raw_json(session, "cases", "answers", case.id)
+    assert "博罗县青禾餐饮管理有限公司" in answers
+    # The engine keeps only the decision; the clerk's words live in the task row.
+    assert '"Task_Accept_decision": "accepted"' in _raw_json(session, "cases", "state", case.id)
 
 
 def test_jsonb_reorders_keys_and_cases_still_complete(login, submit_case, session, is_postgres):

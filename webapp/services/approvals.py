@@ -18,6 +18,7 @@ from .case_engine import restore_workflow
 from .case_tasks import (
     after_engine_step,
     complete_in_engine,
+    decision_data,
     lock_for_action,
     mark_done,
     now,
@@ -120,7 +121,7 @@ def grant(
         "result_no": result_no.strip(),
         "e_licence": bool(result.get("e_licence")),
     }
-    workflow = complete_in_engine(case, task, {f"{task.bpmn_id}_outcome": outcome})
+    workflow = complete_in_engine(case, task, decision_data(task, outcome))
     before = mark_done(task, actor, outcome, at)
     audit.record(
         session, actor, "task.granted", case=case, task=task, before=before,
@@ -153,7 +154,7 @@ def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
     at = now()
     outcome = {"decision": "denied", "reason": reason, "policy": policy}
     if policy == "continue":
-        workflow = complete_in_engine(case, task, {f"{task.bpmn_id}_outcome": outcome})
+        workflow = complete_in_engine(case, task, decision_data(task, outcome))
     else:
         workflow = restore_workflow(case)
         workflow.cancel()

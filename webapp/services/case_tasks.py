@@ -152,6 +152,14 @@ def complete_in_engine(case: Case, task: CaseTask, data: dict):
     return workflow
 
 
+def decision_data(task: CaseTask, outcome: dict) -> dict:
+    """What the engine keeps of a clerk's action: the decision, for gateways to route on
+    (e.g. `Task_Seal_decision == "denied"`). Opinions, numbers and results live in the
+    task row and the audit trail; every engine variable is copied into every later task's
+    state, so keeping them out keeps each case's stored state small."""
+    return {f"{task.bpmn_id}_decision": outcome["decision"]}
+
+
 def mark_done(task: CaseTask, actor: User, outcome: dict, at: dt.datetime) -> dict:
     """Close the projection row; returns the audit 'before' snapshot."""
     before = {"task_status": task.status, "case_status": task.case.status}

@@ -25,6 +25,7 @@ from .case_lock import lock_case
 from .case_tasks import (
     after_engine_step,
     complete_in_engine,
+    decision_data,
     lock_for_action,
     mark_done,
     now,
@@ -55,7 +56,7 @@ def accept(session: Session, actor: User, task_id: int, opinion: str, gaps=()) -
             {"material": g.material_name, "promised_date": g.promised_date.isoformat()}
             for g in recorded
         ]
-    workflow = complete_in_engine(case, task, {f"{task.bpmn_id}_outcome": outcome})
+    workflow = complete_in_engine(case, task, decision_data(task, outcome))
     before = mark_done(task, actor, outcome, at)
     case.status = CaseStatus.IN_PROGRESS
     case.accepted_at = at
@@ -291,7 +292,7 @@ def deliver(
         "note": note,
         "results": results,
     }
-    workflow = complete_in_engine(case, task, {f"{task.bpmn_id}_outcome": outcome})
+    workflow = complete_in_engine(case, task, decision_data(task, outcome))
     before = mark_done(task, actor, outcome, at)
     case.delivery = {**outcome, "delivered_at": at.isoformat(), "by": actor.display_name}
     if workflow.completed:
