@@ -13,7 +13,7 @@ from ..models import Card, Case, CaseStatus, CaseTask, Role, TaskStatus, Theme, 
 from . import audit, theme_forms
 from .case_engine import spec_for, store_workflow
 from .case_numbers import next_case_number
-from .case_tasks import after_engine_step, check_task_access, now  # noqa: F401 (re-export)
+from .case_tasks import after_engine_step, now
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .themes import latest_version
 
