@@ -52,7 +52,8 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_case_tasks_claimed_status", ["claimed_by_id", "status"])
         batch_op.create_index(
-            "ix_case_tasks_department_status_card", ["department_id", "status", "card", "due_at"]
+            "ix_case_tasks_department_status_card",
+            ["department_id", "status", "card", "due_at", "id"],
         )
 
     op.create_table(

@@ -131,8 +131,16 @@ class CaseTask(Base):
         # The inbox sorts by due date within a department, keyset on (due_at, id).
         Index("ix_case_tasks_department_status_due", "department_id", "status", "due_at", "id"),
         Index("ix_case_tasks_claimed_status", "claimed_by_id", "status"),
-        # Cards are rare: the yellow/red filters and their counts must not scan the inbox.
-        Index("ix_case_tasks_department_status_card", "department_id", "status", "card", "due_at"),
+        # Cards are rare: the yellow/red filters, their counts and their due-date order are
+        # answered from this index alone (an empty filter must not walk the whole inbox).
+        Index(
+            "ix_case_tasks_department_status_card",
+            "department_id",
+            "status",
+            "card",
+            "due_at",
+            "id",
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from ..models import Card, Case, CaseTask, Role, TaskStatus, Theme, ThemeVersion, User
 from .errors import Forbidden
@@ -75,8 +75,19 @@ def inbox(
     stmt = (
         select(CaseTask)
         .join(CaseTask.case)
-        # One query for the page: the list shows case, applicant and theme of every row.
-        .options(contains_eager(CaseTask.case).joinedload(Case.applicant))
+        # One query for the page: the list shows case, applicant and theme of every row —
+        # and only those columns: a case's state and a version's definition are large JSON
+        # documents, and decoding them for 50 rows cost more than the query itself.
+        .options(
+            contains_eager(CaseTask.case).load_only(
+                Case.case_no, Case.status, Case.card, Case.applicant_id, Case.theme_version_id
+            ),
+            contains_eager(CaseTask.case).joinedload(Case.applicant),
+            contains_eager(CaseTask.case)
+            .joinedload(Case.theme_version)
+            .load_only(ThemeVersion.number, ThemeVersion.theme_id),
+            joinedload(CaseTask.claimed_by),
+        )
         .where(*base)
         .order_by(CaseTask.due_at, CaseTask.id)
         .limit(limit + 1)
