@@ -23,6 +23,23 @@ def enterprise_answers(*, housing_fund: bool = True) -> dict:
     return answers
 
 
+def form_fields(answers: dict) -> list[tuple[str, str]]:
+    """Answers as a browser posts the one form: ticked boxes only, `group[i].sub` for rows."""
+    fields = []
+    for key, value in answers.items():
+        if isinstance(value, bool):
+            if value:
+                fields.append((key, "true"))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, row in enumerate(value):
+                fields.extend((f"{key}[{i}].{sub}", str(v)) for sub, v in row.items())
+        elif isinstance(value, list):
+            fields.extend((key, v) for v in value)
+        else:
+            fields.append((key, str(value)))
+    return fields
+
+
 @pytest.fixture
 def answers():
     return enterprise_answers()

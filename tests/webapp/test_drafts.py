@@ -9,28 +9,11 @@ from sqlalchemy import func, select
 
 from webapp.models import ApplicationDraft, AuditEvent, Case, User
 
-from .conftest import LEGAL_REP_ID, enterprise_answers
+from .conftest import LEGAL_REP_ID, enterprise_answers, form_fields
 
 APPLY = "/applicant/apply/enterprise-opening"
 SAVE = "/applicant/apply/enterprise-opening/draft"
 DRAFT_URL = re.compile(r"/applicant/drafts/(\d+)$")
-
-
-def form_fields(answers: dict) -> list[tuple[str, str]]:
-    """The answers as a browser posts the one form (rows as `group[i].sub`)."""
-    fields = []
-    for key, value in answers.items():
-        if isinstance(value, bool):
-            if value:
-                fields.append((key, "true"))
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for i, row in enumerate(value):
-                fields.extend((f"{key}[{i}].{sub}", str(v)) for sub, v in row.items())
-        elif isinstance(value, list):
-            fields.extend((key, v) for v in value)
-        else:
-            fields.append((key, str(value)))
-    return fields
 
 
 def post(client, url, answers: dict, extra: list[tuple[str, str]] = ()):
@@ -185,3 +168,16 @@ def test_only_applicants_have_drafts(login, session):
     assert window.post_form(SAVE, data=form_fields(half_filled())).status_code == 403
     assert window.get(f"/applicant/drafts/{draft_id}").status_code == 403
     assert session.scalar(select(func.count()).select_from(ApplicationDraft)) == 1
+
+
+def test_submitting_through_the_api_also_turns_the_draft_into_the_case(login, session):
+    client = login("zhangsan")
+    save(client, half_filled())
+    uid = user_id(session, "zhangsan")
+    drafts = select(func.count()).select_from(ApplicationDraft)
+    assert session.scalar(drafts.where(ApplicationDraft.applicant_id == uid)) == 1
+    created = client.post_json(
+        "/api/cases/", {"theme": "enterprise-opening", "answers": enterprise_answers()}
+    )
+    assert created.status_code == 201, created.get_json()
+    assert session.scalar(drafts.where(ApplicationDraft.applicant_id == uid)) == 0

@@ -16,7 +16,7 @@ from webapp.services import case_engine, notices, theme_forms
 from webapp.services.case_engine import restore_workflow
 from webapp.services.shipped_themes import load_shipped
 
-from .conftest import enterprise_answers
+from .conftest import enterprise_answers, form_fields
 
 REPO = Path(__file__).resolve().parents[2]
 ENTERPRISE = REPO / "processes" / "themes" / "enterprise-opening"
@@ -36,23 +36,6 @@ def fresh_version_caches():
     yield
     for cache in caches:
         cache.clear()
-
-
-def form_fields(answers: dict) -> list[tuple[str, str]]:
-    """Answers as a browser posts them: ticked boxes only, `group[i].sub` for rows."""
-    fields = []
-    for key, value in answers.items():
-        if isinstance(value, bool):
-            if value:
-                fields.append((key, "true"))
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for i, row in enumerate(value):
-                fields.extend((f"{key}[{i}].{sub}", str(v)) for sub, v in row.items())
-        elif isinstance(value, list):
-            fields.extend((key, v) for v in value)
-        else:
-            fields.append((key, str(value)))
-    return fields
 
 
 def submit_form(client, answers: dict):

@@ -6,23 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from .conftest import LEGAL_REP_ID, enterprise_answers
-
-
-def _as_form_fields(answers: dict) -> list[tuple[str, str]]:
-    fields = []
-    for key, value in answers.items():
-        if isinstance(value, bool):
-            if value:
-                fields.append((key, "true"))
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            for i, row in enumerate(value):
-                fields.extend((f"{key}[{i}].{sub}", str(v)) for sub, v in row.items())
-        elif isinstance(value, list):
-            fields.extend((key, v) for v in value)
-        else:
-            fields.append((key, str(value)))
-    return fields
+from .conftest import LEGAL_REP_ID, enterprise_answers, form_fields
 
 
 def test_guidance_then_one_form_then_case_page(login):
@@ -44,7 +28,7 @@ def test_guidance_then_one_form_then_case_page(login):
     answers["contact.mobile"] = "12345"
     bad = applicant.post_form(
         "/applicant/apply/enterprise-opening",
-        data=_as_form_fields(answers) + [("csrf_token", applicant.csrf)],
+        data=form_fields(answers) + [("csrf_token", applicant.csrf)],
     )
     page = bad.get_data(as_text=True)
     assert bad.status_code == 422
@@ -54,7 +38,7 @@ def test_guidance_then_one_form_then_case_page(login):
 
     good = applicant.post_form(
         "/applicant/apply/enterprise-opening",
-        data=_as_form_fields(enterprise_answers()) + [("csrf_token", applicant.csrf)],
+        data=form_fields(enterprise_answers()) + [("csrf_token", applicant.csrf)],
     )
     assert good.status_code == 302
     case_page = applicant.get(good.headers["Location"]).get_data(as_text=True)

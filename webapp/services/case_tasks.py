@@ -122,6 +122,15 @@ def check_task_access(actor: User, task: CaseTask) -> None:
         raise NotFound("任务不存在")
 
 
+def task_for(session: Session, actor: User, task_id: int) -> CaseTask:
+    """The task if `actor` may work it (else 404), without locking (for pages)."""
+    task = session.get(CaseTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    check_task_access(actor, task)
+    return task
+
+
 def lock_for_action(session: Session, actor: User, task_id: int) -> tuple[Case, CaseTask]:
     """Lock the task's case, then reload the task: whoever comes second sees the first's work."""
     case_id = session.scalar(select(CaseTask.case_id).where(CaseTask.id == task_id))

@@ -11,7 +11,8 @@ from engine.problems import CaseStepError
 from ..config import CHINA_TZ
 from ..models import Card, Case, CaseStatus, CaseTask, Role, TaskStatus, Theme, User
 from . import audit, theme_forms
-from .case_engine import spec_for, store_workflow
+from .case_engine import restore_workflow, spec_for, store_workflow
+from .case_lock import lock_case
 from .case_numbers import next_case_number
 from .case_tasks import after_engine_step, now
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -72,9 +73,6 @@ def task_kind(definition: dict, bpmn_id: str) -> str:
 
 def withdraw(session: Session, applicant: User, case_no: str, reason: str) -> Case:
     """撤回: the applicant takes the application back while it is not yet accepted."""
-    from .case_engine import restore_workflow
-    from .case_lock import lock_case
-
     case = get_case_for(session, applicant, case_no)
     if not applicant.has_role(Role.APPLICANT):
         raise Forbidden("只有申请人可以撤回申请")

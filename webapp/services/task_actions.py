@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from ..models import CaseTask, User
 from . import approvals, front_desk
-from .case_tasks import check_task_access
+from .case_tasks import task_for
 from .cases import task_kind
-from .errors import Invalid, NotFound
+from .errors import Invalid
 
 ACTIONS_BY_KIND = {
     "acceptance": ("accept", "accept_with_gap", "correct", "refuse"),
@@ -34,10 +34,7 @@ ACTION_LABELS = {
 
 
 def kind_of(session: Session, actor: User, task_id: int) -> tuple[CaseTask, str]:
-    task = session.get(CaseTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在")
-    check_task_access(actor, task)
+    task = task_for(session, actor, task_id)
     return task, task_kind(task.case.theme_version.definition, task.bpmn_id)
 
 

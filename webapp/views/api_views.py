@@ -9,7 +9,7 @@ from marshmallow import fields
 
 from ..db import db_session
 from ..models import CaseStatus, Role, ThemeDraft
-from ..services import approvals, cases, inbox, themes
+from ..services import approvals, cases, drafts, inbox, themes
 from ..services.errors import Invalid, NotFound
 from ..services.task_actions import act_on_task
 from .access import roles_required
@@ -170,6 +170,17 @@ def notice(code: str):
     return notice_document(code, request.args)
 
 
+def _xml_body(what: str, kind: str) -> str:
+    """The request body as text; an empty or non-UTF-8 body is a 422 saying what was wanted."""
+    try:
+        xml = request.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid(f"{what}必须是 UTF-8 编码的 {kind} XML") from None
+    if not xml.strip():
+        raise Invalid(f"{what}内容为空")
+    return xml
+
+
 @themes_bp.route("/<code>/drafts", methods=["POST"])
 @roles_required(Role.ANALYST, Role.ADMIN)
 @themes_bp.doc(
@@ -183,12 +194,7 @@ def save_draft(code: str):
     """Save a diagram as a draft; it is kept even when invalid, with its problems."""
     session = db_session()
     theme = themes.get_theme(session, code)
-    try:
-        xml = request.get_data(cache=False).decode("utf-8")
-    except UnicodeDecodeError:
-        raise Invalid("流程图必须是 UTF-8 编码的 BPMN XML") from None
-    if not xml.strip():
-        raise Invalid("流程图内容为空")
+    xml = _xml_body("流程图", "BPMN")
     draft = themes.save_draft(session, current_user, theme, xml)
     session.commit()
     return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
@@ -207,12 +213,7 @@ def save_guidance(code: str):
     """Save an edited guidance table as a draft (with the current diagram), with its problems."""
     session = db_session()
     theme = themes.get_theme(session, code)
-    try:
-        xml = request.get_data(cache=False).decode("utf-8")
-    except UnicodeDecodeError:
-        raise Invalid("决策表必须是 UTF-8 编码的 DMN XML") from None
-    if not xml.strip():
-        raise Invalid("决策表内容为空")
+    xml = _xml_body("决策表", "DMN")
     draft = themes.save_guidance(session, current_user, theme, xml)
     session.commit()
     return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
@@ -239,7 +240,7 @@ def publish(code: str, draft_id: int):
 def submit(data: dict):
     session = db_session()
     theme = themes.get_theme(session, data["theme"])
-    case = cases.submit_application(session, current_user, theme, data["answers"])
+    case = drafts.submit(session, current_user, theme, data["answers"])
     session.commit()
     return _case_out(case)
 

@@ -25,7 +25,7 @@ from ..services import (
 )
 from ..services.case_engine import restore_workflow
 from ..services.case_forms import case_form, case_materials
-from ..services.case_tasks import check_task_access
+from ..services.case_tasks import task_for
 from ..services.errors import Invalid, NotFound
 from ..services.task_actions import ACTION_LABELS, act_on_task
 from .access import roles_required
@@ -67,11 +67,7 @@ def inbox_page():
 
 
 def _load_task(task_id: int) -> CaseTask:
-    task = db_session().get(CaseTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在")
-    check_task_access(current_user, task)
-    return task
+    return task_for(db_session(), current_user, task_id)
 
 
 @bp.get("/tasks/<int:task_id>")
