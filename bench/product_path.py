@@ -26,7 +26,7 @@ PROCESSES_DIR = REPO / "processes"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yjs_bench"
 MAX_STEPS_PER_CASE = 50  # the process has 4–6 human tasks; more means it is stuck
 
-# What a clerk submits for each kind of task (cases.task_kind tells which).
+# What a clerk submits for each kind of task (CaseTask.kind tells which).
 OUTCOMES = {
     "acceptance": {"opinion": "材料齐全，予以受理"},
     "item": {"opinion": "同意", "result_no": "91441322MA5BENCH01"},
@@ -70,11 +70,11 @@ class PostgresUnavailable(Exception):
 
 def _make_app(url: str, instance_dir: Path):
     from webapp import create_app
+    from webapp.accounts.users import ensure_demo_users
+    from webapp.cases import engine_state as case_engine
     from webapp.db import db_session
     from webapp.migrate import upgrade
-    from webapp.services import case_engine
-    from webapp.services.accounts import ensure_demo_users
-    from webapp.services.shipped_themes import load_shipped
+    from webapp.themes.shipped import load_shipped
 
     app = create_app(
         {
@@ -97,23 +97,24 @@ def _make_app(url: str, instance_dir: Path):
 
 
 def _user_for_department() -> dict[str, str]:
-    from webapp.services.accounts import DEMO_USERS
+    from webapp.accounts.users import DEMO_USERS
 
     return {dept: username for username, _role, _name, dept in DEMO_USERS if dept}
 
 
 def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[int, int]:
     """One case, request by request; returns (case id, number of requests)."""
+    from webapp.cases import lifecycle
     from webapp.db import db_session
     from webapp.models import CaseStatus, CaseTask, TaskStatus, User
-    from webapp.services import cases, themes
-    from webapp.services.task_actions import act_on_task
+    from webapp.themes.lookup import get_theme
+    from webapp.workbench.actions import act_on_task
 
     with app.app_context():
         session = db_session()
         applicant = session.scalars(select(User).where(User.username == APPLICANT)).one()
-        theme = themes.get_theme(session, THEME)
-        case = cases.submit_application(
+        theme = get_theme(session, THEME)
+        case = lifecycle.submit_application(
             session, applicant, theme, enterprise_answers(housing_fund=housing_fund)
         )
         session.commit()
@@ -133,8 +134,7 @@ def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[i
                 raise RuntimeError(f"case {case_id} has no open task and is not completed")
             username = users_by_dept[task.department.code]
             user = session.scalars(select(User).where(User.username == username)).one()
-            kind = cases.task_kind(task.case.theme_version.definition, task.bpmn_id)
-            done = act_on_task(session, user, task.id, OUTCOMES[kind])
+            done = act_on_task(session, user, task.id, None, OUTCOMES[task.kind])
             session.commit()
             steps += 1
             if done.case.status == CaseStatus.COMPLETED:

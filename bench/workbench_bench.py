@@ -103,7 +103,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 def _time_inbox(app, repeat: int) -> list[tuple[str, float, float]]:
     from webapp.db import db_session
     from webapp.models import User
-    from webapp.services import inbox
+    from webapp.workbench import inbox
 
     results = []
     with app.app_context():

@@ -75,6 +75,16 @@ def refresh_timers(workflow: BpmnWorkflow) -> None:
     _advance(workflow)
 
 
+def cancel_case(workflow: BpmnWorkflow) -> None:
+    """End the case where it stands (不予受理, 终止, 撤回): no task of it is ready afterwards."""
+    workflow.cancel()
+
+
+def is_complete(workflow: BpmnWorkflow) -> bool:
+    """Whether the case's process has reached its end (every path finished)."""
+    return workflow.completed
+
+
 def element_progress(workflow: BpmnWorkflow) -> dict[str, list[str]]:
     """BPMN ids that are done and that are waiting now, for highlighting the diagram."""
     completed, active = set(), set()

@@ -1,7 +1,7 @@
 """The only way a BPMN expression is evaluated in YJS: a whitelist, never `eval`/`exec`.
 
-SpiffWorkflow's default environment hands conditions to `eval` with full builtins (see
-ENGINE-NOTES.md): a gateway condition could run `__import__('os').system(...)`. Here every
+SpiffWorkflow's default environment (`PythonScriptEngine`, 3.2.0) hands conditions to
+`eval` with full builtins: a gateway condition could run `__import__('os').system(...)`. Here every
 expression is checked twice: statically at save/publish time against an AST whitelist, so
 analysts learn about it while editing, and again at run time by simpleeval, which also caps
 exponents and string sizes (`9**9**9` does not hang the worker).

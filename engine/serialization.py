@@ -1,6 +1,6 @@
 """Case state and theme specs as JSON, with the spec stored once per theme version.
 
-Three choices, each from a measured trap (ENGINE-NOTES.md):
+Three choices, each from a trap measured on SpiffWorkflow 3.2.0:
 - The spec is kept out of every case's state: a theme version stores it once, a case only
   its task tree (~half the size, cheaper to load).
 - Task data is stored whole per task (`SimpleTaskConverter`), not as a delta against the

@@ -14,7 +14,7 @@ first time the timer is reached:
 A date-time without an offset is read by SpiffWorkflow in the *server's* local time zone,
 which is why `timer_value_problem` asks analysts for an explicit offset.
 
-Timer values are expressions (ENGINE-NOTES.md): `"P2D"` with quotes is a duration, `P2D`
+Timer values are expressions in SpiffWorkflow 3.2.0: `"P2D"` with quotes is a duration, `P2D`
 without them is a variable name that fails when the timer is reached.
 """
 

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
 WORKING_DAY = dt.timedelta(hours=24)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _ZERO = dt.timedelta(0)
@@ -68,8 +68,8 @@ def working_time_between(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     if end < start:
         return -working_time_between(end, start)
     total = _ZERO
-    day = start.astimezone(BEIJING).date()
-    last = end.astimezone(BEIJING).date()
+    day = start.astimezone(CHINA_TZ).date()
+    last = end.astimezone(CHINA_TZ).date()
     while day <= last:
         if _is_working_date(day):
             lo = max(start, _day_start(day))
@@ -93,24 +93,24 @@ def add_working_time(start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
     start = _utc(start)
     left = amount
     if not left:
-        return start.astimezone(BEIJING)
-    day = start.astimezone(BEIJING).date()
+        return start.astimezone(CHINA_TZ)
+    day = start.astimezone(CHINA_TZ).date()
     while True:
         if _is_working_date(day):
             lo = max(start, _day_start(day))
             available = _day_start(day + _ONE_DAY) - lo
             if left <= available:
-                return (lo + left).astimezone(BEIJING)
+                return (lo + left).astimezone(CHINA_TZ)
             left -= available
         day += _ONE_DAY
 
 
 def end_of_working_day(at: dt.datetime) -> dt.datetime:
     """24:00 of the working day `at` falls on, or of the next one if `at` is a rest day."""
-    day = _utc(at).astimezone(BEIJING).date()
+    day = _utc(at).astimezone(CHINA_TZ).date()
     while not _is_working_date(day):
         day += _ONE_DAY
-    return _day_start(day + _ONE_DAY).astimezone(BEIJING)
+    return _day_start(day + _ONE_DAY).astimezone(CHINA_TZ)
 
 
 class Card(StrEnum):
@@ -280,9 +280,9 @@ def _scaled(amount: dt.timedelta, factor: Decimal) -> dt.timedelta:
 
 def _beijing_date(day: dt.date) -> dt.date:
     if isinstance(day, dt.datetime):
-        return _utc(day).astimezone(BEIJING).date()
+        return _utc(day).astimezone(CHINA_TZ).date()
     return day
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), BEIJING).astimezone(dt.UTC)
+    return dt.datetime.combine(day, dt.time(), CHINA_TZ).astimezone(dt.UTC)

@@ -98,7 +98,7 @@ class ItemResult:
 
 @dataclass(frozen=True, kw_only=True)
 class ItemRecord:
-    """An item as the catalog stores it (DOMAIN §3); `department` is a department code."""
+    """An item as the catalog stores it; `department` is a department code."""
 
     code: str
     name: str

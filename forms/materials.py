@@ -89,7 +89,7 @@ class MaterialSet:
 
 
 def merge_materials(items: Sequence[ItemRecord], order: Sequence[str] | None = None) -> MaterialSet:
-    """Each material once by code (DOMAIN §6), listed in `order` of items (default: by code).
+    """Each material once by code, listed in `order` of items (default: by code).
 
     A material is exempt only when every item asking it can do without it; the reason
     shown is that of the first such item by code, so the result does not depend on the

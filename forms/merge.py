@@ -231,7 +231,7 @@ def merge_forms(
     order: Sequence[str] | None = None,
     questions: Sequence[str] = (),
 ) -> MergedForm:
-    """Merge the items' forms into one (DOMAIN §6).
+    """Merge the items' forms into one.
 
     `order` gives the order of the item sections (the theme's item order; by default the
     item codes sorted); nothing else depends on the order of `items`. `questions` are

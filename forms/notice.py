@@ -43,7 +43,7 @@ DAYS_NOTE = "时限均以工作日计，自受理之日起算；补正材料、�
 
 @dataclass(frozen=True, kw_only=True)
 class NoticeItem:
-    """One item's facts as the notice tells them (DOMAIN §3), kept without the catalog."""
+    """One item's facts as the notice tells them, kept without the catalog."""
 
     code: str
     name: str

@@ -25,6 +25,8 @@ from .problems import CatalogInvalid, MergeConflict, ProblemList
 VARIABLE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 GUIDANCE_FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.dmn$")
 SELECTED_BY_GUIDANCE = "guidance"
+# Share of an allowed time after which a task or case shows 黄牌, unless the theme says otherwise.
+DEFAULT_YELLOW_CARD_AT = Decimal("0.8")
 _THEME_ATTRIBUTES = (
     "code", "name", "lead_department", "summary", "acceptance_task", "delivery_task",
     "questions", "guidance", "items", "variables", "on_denial", "yellow_card_at",
@@ -60,7 +62,7 @@ class ThemeDefinition:
     guidance_file: str | None = None  # the DMN next to theme.yaml
     variables: dict[str, str] = field(default_factory=dict)  # process variable → item code
     on_denial: str = "terminate"
-    yellow_card_at: Decimal = Decimal("0.8")  # share of the allowed time that gives 黄牌
+    yellow_card_at: Decimal = DEFAULT_YELLOW_CARD_AT  # share of the allowed time that gives 黄牌
 
     @property
     def item_codes(self) -> tuple[str, ...]:
@@ -226,10 +228,10 @@ def _read_denial_policy(theme: RecordReader) -> str:
 def _read_yellow_share(theme: RecordReader) -> Decimal:
     share = theme.number("yellow_card_at")
     if share is None:
-        return Decimal("0.8")
+        return DEFAULT_YELLOW_CARD_AT
     if not Decimal("0.5") <= share < 1:
         theme.problem("的 yellow_card_at 应在 0.5 与 1 之间（如 0.8 表示用时达 80% 亮黄牌）")
-        return Decimal("0.8")
+        return DEFAULT_YELLOW_CARD_AT
     return share
 
 

@@ -57,9 +57,9 @@ def app(database_url, tmp_path_factory):
             conn.execute(text("CREATE SCHEMA public"))
     upgrade(database_url)
     with app.app_context():
+        from webapp.accounts.users import ensure_demo_users
         from webapp.db import db_session
-        from webapp.services.accounts import ensure_demo_users
-        from webapp.services.shipped_themes import load_shipped
+        from webapp.themes.shipped import load_shipped
 
         session = db_session()
         load_shipped(session, app.config["PROCESSES_DIR"])
@@ -139,7 +139,7 @@ def _csrf_from(html: str) -> str:
 
 @pytest.fixture
 def login(app, db):
-    from webapp.services.accounts import DEMO_PASSWORD
+    from webapp.accounts.users import DEMO_PASSWORD
 
     def _login(username: str, password: str = DEMO_PASSWORD) -> UserClient:
         return UserClient(app.test_client(), username).login(password)

@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from webapp.accounts.models import Role
+from webapp.db import db_session
+
 from . import create_app
-from .db import db_session
-from .models import Role
 
 
 @click.group(
@@ -37,7 +38,7 @@ def db_upgrade(revision: str):
 @with_appcontext
 def load_themes():
     """Load the item catalog and the shipped themes from processes/."""
-    from .services.shipped_themes import load_shipped
+    from webapp.themes.shipped import load_shipped
 
     session = db_session()
     report = load_shipped(session, current_app.config["PROCESSES_DIR"])
@@ -54,7 +55,7 @@ def load_themes():
 @click.password_option()
 @with_appcontext
 def create_user(username, role, display_name, department, password):
-    from .services.accounts import create_user as create
+    from webapp.accounts.users import create_user as create
 
     session = db_session()
     create(
@@ -74,7 +75,7 @@ def create_user(username, role, display_name, department, password):
 @with_appcontext
 def demo_users():
     """Create one demo account per role (idempotent) and print the logins."""
-    from .services.accounts import ensure_demo_users
+    from webapp.accounts.users import ensure_demo_users
 
     session = db_session()
     logins = ensure_demo_users(session)

@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .db import db_session
-from .services.errors import Conflict, ServiceError
+from webapp.db import db_session
+from webapp.domain_errors import Conflict, ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ api = Api()
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from .db import db_session
-    from .models import User
+    from webapp.accounts.models import User
+    from webapp.db import db_session
 
     user = db_session().get(User, int(user_id))
     return user if user is not None and user.active else None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+from flask_login import current_user
 
-from forms.masking import mask_id_number, mask_mobile
-
-from .config import CHINA_TZ
-from .models.cases import CASE_STATUS_LABELS
-from .services.audit import ACTION_LABELS
+from webapp import access_policy
+from webapp.access_policy import Function
+from webapp.accounts.models import Role
+from webapp.audit.trail import EVENT_LABELS
+from webapp.cases.models import CASE_STATUS_LABELS
+from webapp.clock import CHINA_TZ
 
 
 def _local_time(value: dt.datetime | str | None) -> str:
@@ -25,7 +27,23 @@ def _local_time(value: dt.datetime | str | None) -> str:
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
-    app.jinja_env.filters["mask_id"] = lambda v: mask_id_number(v) if v else ""
-    app.jinja_env.filters["mask_mobile"] = lambda v: mask_mobile(v) if v else ""
-    app.jinja_env.filters["action_label"] = lambda v: ACTION_LABELS.get(v, v)
+    app.jinja_env.filters["action_label"] = lambda v: EVENT_LABELS.get(v, v)
     app.jinja_env.filters["case_status"] = lambda v: CASE_STATUS_LABELS.get(v, v)
+    app.context_processor(_navigation)
+
+
+def _navigation() -> dict:
+    """The top bar: which parts of the app the user may use (the policy's answers)."""
+    if not current_user.is_authenticated:
+        return {"nav": {}}
+    roles = "、".join(r.label for r in sorted(current_user.roles, key=list(Role).index))
+    departments = "、".join(d.name for d in current_user.departments)
+    return {
+        "nav": {
+            "apply": access_policy.may_use(current_user, Function.APPLY),
+            "workbench": access_policy.may_use(current_user, Function.WORKBENCH),
+            "model": access_policy.may_use(current_user, Function.MODEL),
+            "publish": access_policy.may_use(current_user, Function.PUBLISH),
+            "roles": roles + (f" · {departments}" if departments else ""),
+        }
+    }

@@ -1,7 +1,7 @@
 """The background worker process.
 
 Each sweep runs in its own application context and transaction: it fires due BPMN timers,
-moves yellow/red cards and flags missed 容缺 promises (services/supervision.py). Several
+moves yellow/red cards and flags missed 容缺 promises (deadlines/sweep.py). Several
 workers may run at once against one PostgreSQL; row locks with SKIP LOCKED share the work.
 """
 
@@ -13,8 +13,8 @@ import threading
 
 from flask import Flask
 
-from .db import WRITE_INTENT, db_session
-from .services import supervision
+from webapp.db import WRITE_INTENT, db_session
+from webapp.deadlines import sweep as deadline_sweep
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,13 @@ def sweep() -> int:
             # This transaction will write: on SQLite take the write lock at BEGIN, so
             # workers queue instead of deadlocking (no-op on PostgreSQL, which row-locks).
             session.connection(execution_options={WRITE_INTENT: True})
-            handled = supervision.sweep(session)
+            handled = deadline_sweep.sweep_due_cases(session)
             session.commit()
         except Exception:
             session.rollback()
             raise
         total += handled
-        if handled < supervision.BATCH:
+        if handled < deadline_sweep.BATCH:
             return total
 
 

@@ -83,9 +83,9 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     engine = app.extensions["yjs_db"].engine  # this app's own Database
     upgrade(url)
     with app.app_context():
+        from webapp.accounts.users import ensure_demo_users
         from webapp.db import db_session
-        from webapp.services.accounts import ensure_demo_users
-        from webapp.services.shipped_themes import load_shipped
+        from webapp.themes.shipped import load_shipped
 
         session = db_session()
         load_shipped(session, app.config["PROCESSES_DIR"])
@@ -135,7 +135,7 @@ def new_context(browser):
 @pytest.fixture
 def login_page(live_server, new_context):
     """Open a new context and log in through the form; returns the page on the home URL."""
-    from webapp.services.accounts import DEMO_PASSWORD
+    from webapp.accounts.users import DEMO_PASSWORD
 
     def _login(username: str, password: str = DEMO_PASSWORD):
         page = new_context().new_page()

@@ -9,7 +9,7 @@ import re
 
 import yaml
 
-from webapp.config import CHINA_TZ
+from webapp.clock import CHINA_TZ
 
 from .conftest import REPO
 
@@ -18,7 +18,7 @@ SAMPLE = REPO / "processes" / "themes" / "enterprise-opening" / "sample-applicat
 
 def _submit_over_api(live_server) -> str:
     from tests.conftest import UserClient
-    from webapp.services.accounts import DEMO_PASSWORD
+    from webapp.accounts.users import DEMO_PASSWORD
 
     client = UserClient(live_server.app.test_client(), "zhangsan").login(DEMO_PASSWORD)
     answers = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))

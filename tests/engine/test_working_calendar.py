@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.working_calendar import (
-    BEIJING,
+    CHINA_TZ,
     FIRST_COVERED_YEAR,
     LAST_COVERED_YEAR,
     Card,
@@ -34,7 +34,7 @@ DAY = dt.timedelta(days=1)
 
 
 def bj(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BEIJING)
+    return dt.datetime(*args, tzinfo=CHINA_TZ)
 
 
 def test_calendar_facts_come_from_the_package():
@@ -200,7 +200,7 @@ def test_years_without_holiday_data_fall_back_to_monday_to_friday():
     assert not covers(dt.date(FIRST_COVERED_YEAR - 1, 6, 1))
 
 
-_ZONES = st.sampled_from([dt.UTC, BEIJING, ZoneInfo("Asia/Kolkata"), ZoneInfo("Europe/Berlin")])
+_ZONES = st.sampled_from([dt.UTC, CHINA_TZ, ZoneInfo("Asia/Kolkata"), ZoneInfo("Europe/Berlin")])
 _STARTS = st.datetimes(
     min_value=dt.datetime(FIRST_COVERED_YEAR, 1, 1),
     max_value=dt.datetime(LAST_COVERED_YEAR, 12, 31),

@@ -19,7 +19,8 @@ import yaml
 from sqlalchemy import select
 
 from webapp.models import Theme
-from webapp.services import notices, theme_forms, themes
+from webapp.themes import lookup as themes
+from webapp.themes import notices, theme_forms
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -1,5 +1,6 @@
 """Case state in the database: Chinese kept as UTF-8, and a round trip through PostgreSQL
-jsonb (which reorders keys) loses nothing — the data-loss trap in ENGINE-NOTES.md."""
+jsonb (which reorders keys) loses nothing (SpiffWorkflow's delta task-data format depends on
+key order)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import json
 import pytest
 from sqlalchemy import select, text
 
+from webapp.cases.engine_state import restore_workflow, serializer
 from webapp.models import Case
-from webapp.services.case_engine import restore_workflow, serializer
 
 
 def _raw_json(session, table, column, row_id) -> str:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from webapp.config import CHINA_TZ
+from webapp.clock import CHINA_TZ
 from webapp.models import AuditEvent, Case, ELicence, TaskStatus, User
 
 from .conftest import LEGAL_REP_ID
@@ -274,7 +274,10 @@ def test_denial_lets_the_other_items_go_on_when_the_theme_says_so(login, submit_
     case_no = submit_case(housing_fund=False)["case_no"]
     case = _case(session, case_no)
     version = case.theme_version
+    # Stands in for a version published with `on_denial: continue`: other content, other
+    # digest (published versions are immutable, and caches key on the digest).
     version.definition = {**version.definition, "on_denial": "continue"}
+    version.digest = "on-denial-continue"
     session.commit()
     _accept(login, case_no)
     _grant_registration(login, case_no)

@@ -12,8 +12,8 @@ import threading
 import pytest
 from sqlalchemy import delete, select
 
+from webapp.accounts.users import DEMO_PASSWORD
 from webapp.models import AuditEvent, Case, CaseTask
-from webapp.services.accounts import DEMO_PASSWORD
 
 from .conftest import enterprise_answers
 

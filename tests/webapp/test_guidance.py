@@ -11,10 +11,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from webapp.cases.engine_state import restore_workflow
 from webapp.models import Case, Theme, ThemeDraft, ThemeVersion
-from webapp.services import case_engine, notices, theme_forms
-from webapp.services.case_engine import restore_workflow
-from webapp.services.shipped_themes import load_shipped
+from webapp.themes import theme_forms
+from webapp.themes.shipped import load_shipped
 
 from .conftest import enterprise_answers, form_fields
 
@@ -24,18 +24,6 @@ RESTAURANT = REPO / "processes" / "themes" / "restaurant-opening"
 APPLY = "/applicant/apply/enterprise-opening"
 DRAFTS = "/api/themes/enterprise-opening/drafts"
 RULE_REASON = "新设立的单位应当自设立之日起30日内办理住房公积金缴存登记"
-
-
-@pytest.fixture(autouse=True)
-def fresh_version_caches():
-    """Versions published here are rolled back, and SQLite hands their ids out again: the
-    per-process caches keyed by version id must not carry one test's version into another."""
-    caches = (theme_forms._FORMS, theme_forms._GUIDANCE, case_engine._SPECS, notices._SOURCES)
-    for cache in caches:
-        cache.clear()
-    yield
-    for cache in caches:
-        cache.clear()
 
 
 def submit_form(client, answers: dict):

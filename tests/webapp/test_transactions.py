@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from webapp.cases import steps as case_steps
 from webapp.models import AuditEvent, Case, CaseTask
-from webapp.services import case_tasks
 
 
 def _snapshot(session, case_no):
@@ -41,7 +41,7 @@ def test_a_failure_between_engine_step_and_commit_changes_nothing(
         raise RuntimeError("injected: the projection write failed")
 
     # The engine has already moved the case when the projection is synced.
-    monkeypatch.setattr(case_tasks, "sync_tasks", broken)
+    monkeypatch.setattr(case_steps, "sync_tasks", broken)
     failed = window.post_json(f"/api/tasks/{task['id']}/complete", payload)
     assert failed.status_code == 500
     assert "injected" not in failed.get_data(as_text=True)  # no internals leak to the client

@@ -110,9 +110,9 @@ def _worker(url: str, processes: Path, tmp_path: Path) -> subprocess.Popen:
 
 def test_three_workers_fire_each_timer_exactly_once(timer_database, tmp_path):
     from tests.conftest import UserClient
+    from webapp.accounts.users import DEMO_PASSWORD, ensure_demo_users
     from webapp.db import db_session
-    from webapp.services.accounts import DEMO_PASSWORD, ensure_demo_users
-    from webapp.services.shipped_themes import load_shipped
+    from webapp.themes.shipped import load_shipped
 
     url, processes = timer_database
     app = create_app(

@@ -1,21 +1,26 @@
-"""SQLAlchemy models; importing this package registers every table on Base.metadata."""
+"""Every model of the app, gathered from the domain packages that own them.
 
-from .accounts import Department, Role, User
-from .audit import AuditEvent
-from .cases import (
+Importing this package registers every table on `Base.metadata` (alembic's env and the
+app factory do); code may import a model from here or from its domain's `models` module.
+"""
+
+from webapp.accounts.models import Department, Role, RoleGrant, User
+from webapp.applications.models import ApplicationDraft
+from webapp.audit.models import AuditEvent
+from webapp.cases.models import (
     Card,
     Case,
     CaseComment,
     CaseNumberCounter,
     CaseStatus,
     CaseTask,
-    ELicence,
-    MaterialGap,
+    TaskKind,
     TaskStatus,
 )
-from .drafts import ApplicationDraft
-from .materials import MaterialBlob, MaterialFile
-from .themes import Theme, ThemeDraft, ThemeVersion
+from webapp.front_desk.models import MaterialGap
+from webapp.licences.models import ELicence
+from webapp.materials.models import MaterialBlob, MaterialFile
+from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 
 __all__ = [
     "ApplicationDraft",
@@ -32,6 +37,8 @@ __all__ = [
     "MaterialFile",
     "MaterialGap",
     "Role",
+    "RoleGrant",
+    "TaskKind",
     "TaskStatus",
     "Theme",
     "ThemeDraft",

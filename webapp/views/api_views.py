@@ -5,15 +5,31 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
-from ..db import db_session
-from ..models import CaseStatus, Role, ThemeDraft
-from ..services import approvals, cases, drafts, inbox, themes
-from ..services.errors import Invalid, NotFound
-from ..services.task_actions import act_on_task
-from .access import roles_required
-from .inputs import AssignInput, InboxQuery, StrictSchema, TaskActionInput
+from webapp.access_policy import Function
+from webapp.applications import drafts
+from webapp.cases.lookup import case_for, task_for
+from webapp.cases.models import CaseStatus
+from webapp.cases.progress import item_progress
+from webapp.db import db_session
+from webapp.domain_errors import Invalid, NotFound
+from webapp.themes import publishing
+from webapp.themes.lookup import get_theme, latest_version
+from webapp.themes.lookup import list_themes as all_themes
+from webapp.themes.models import ThemeDraft
+from webapp.workbench import claims, inbox
+from webapp.workbench.actions import ACTIONS, act_on_task, action_for
+
+from .guards import requires
+from .inputs import (
+    ACTION_INPUTS,
+    ActionChoice,
+    AssignInput,
+    InboxQuery,
+    StrictSchema,
+    load_or_errors,
+)
 from .notice import notice_document
 
 themes_bp = Blueprint(
@@ -106,7 +122,7 @@ def _case_out(case) -> dict:
         "card": case.card,
         "end_reason": case.end_reason,
         "correction": _public_correction(case.correction),
-        "steps": cases.item_progress(case),
+        "steps": item_progress(case),
     }
 
 
@@ -122,7 +138,7 @@ def _task_out(task) -> dict:
         "case_no": task.case.case_no,
         "name": task.name,
         "department": task.department.name,
-        "kind": cases.task_kind(task.case.theme_version.definition, task.bpmn_id),
+        "kind": task.kind,
         "status": task.status,
         "due_at": task.due_at,
         "card": task.card,
@@ -131,13 +147,13 @@ def _task_out(task) -> dict:
 
 
 @themes_bp.route("/", methods=["GET"])
-@roles_required(*Role)
+@requires(Function.ANY_ACCOUNT)
 @themes_bp.response(200, ThemeOut(many=True))
 def list_themes():
     session = db_session()
     out = []
-    for theme in themes.list_themes(session):
-        version = themes.latest_version(session, theme)
+    for theme in all_themes(session):
+        version = latest_version(session, theme)
         out.append(
             {
                 "code": theme.code,
@@ -182,7 +198,7 @@ def _xml_body(what: str, kind: str) -> str:
 
 
 @themes_bp.route("/<code>/drafts", methods=["POST"])
-@roles_required(Role.ANALYST, Role.ADMIN)
+@requires(Function.MODEL)
 @themes_bp.doc(
     requestBody={
         "content": {"application/xml": {"schema": {"type": "string"}}},
@@ -193,15 +209,15 @@ def _xml_body(what: str, kind: str) -> str:
 def save_draft(code: str):
     """Save a diagram as a draft; it is kept even when invalid, with its problems."""
     session = db_session()
-    theme = themes.get_theme(session, code)
+    theme = get_theme(session, code)
     xml = _xml_body("流程图", "BPMN")
-    draft = themes.save_draft(session, current_user, theme, xml)
+    draft = publishing.save_draft(session, current_user, theme, xml)
     session.commit()
     return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
 
 
 @themes_bp.route("/<code>/drafts/guidance", methods=["POST"])
-@roles_required(Role.ANALYST, Role.ADMIN)
+@requires(Function.MODEL)
 @themes_bp.doc(
     requestBody={
         "content": {"application/xml": {"schema": {"type": "string"}}},
@@ -212,53 +228,54 @@ def save_draft(code: str):
 def save_guidance(code: str):
     """Save an edited guidance table as a draft (with the current diagram), with its problems."""
     session = db_session()
-    theme = themes.get_theme(session, code)
+    theme = get_theme(session, code)
     xml = _xml_body("决策表", "DMN")
-    draft = themes.save_guidance(session, current_user, theme, xml)
+    draft = publishing.save_guidance(session, current_user, theme, xml)
     session.commit()
     return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
 
 
 @themes_bp.route("/<code>/drafts/<int:draft_id>/publish", methods=["POST"])
-@roles_required(Role.ADMIN)
+@requires(Function.PUBLISH)
 @themes_bp.response(201, VersionOut)
 def publish(code: str, draft_id: int):
     session = db_session()
-    theme = themes.get_theme(session, code)
+    theme = get_theme(session, code)
     draft = session.get(ThemeDraft, draft_id)
     if draft is None or draft.theme_id != theme.id:
         raise NotFound("草稿不存在")
-    version = themes.publish_draft(session, current_user, draft)
+    version = publishing.publish_draft(session, current_user, draft)
     session.commit()
     return {"theme": theme.code, "version": version.number}
 
 
 @cases_bp.route("/", methods=["POST"])
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 @cases_bp.arguments(SubmitIn)
 @cases_bp.response(201, CaseOut)
 def submit(data: dict):
     session = db_session()
-    theme = themes.get_theme(session, data["theme"])
+    theme = get_theme(session, data["theme"])
     case = drafts.submit(session, current_user, theme, data["answers"])
     session.commit()
     return _case_out(case)
 
 
 @cases_bp.route("/<case_no>", methods=["GET"])
-@roles_required(*Role)
+@requires(Function.ANY_ACCOUNT)
 @cases_bp.response(200, CaseOut)
 def get_case(case_no: str):
-    case = cases.get_case_for(db_session(), current_user, case_no)
+    """The case's progress, for its applicant and the clerks who may see it."""
+    case = case_for(db_session(), current_user, case_no)
     return _case_out(case)
 
 
 @tasks_bp.route("/", methods=["GET"])
-@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@requires(Function.WORKBENCH)
 @tasks_bp.arguments(InboxQuery, location="query")
 @tasks_bp.response(200, InboxOut)
 def inbox_list(query: dict):
-    """The department's open tasks, earliest due first; `next_after` pages on."""
+    """The open tasks of the clerk's departments, earliest due first; `next_after` pages on."""
     page = inbox.inbox(
         db_session(),
         current_user,
@@ -274,43 +291,96 @@ def inbox_list(query: dict):
 
 
 @tasks_bp.route("/<int:task_id>/complete", methods=["POST"])
-@roles_required(Role.FRONT_DESK, Role.APPROVER)
-@tasks_bp.arguments(TaskActionInput)
+@requires(Function.WORKBENCH)
+@tasks_bp.doc(
+    requestBody={
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": f"#/components/schemas/{schema.__name__}"}
+                        for schema in ACTION_INPUTS.values()
+                    ]
+                }
+            }
+        },
+        "description": "`action` 选择操作（省略为默认办结操作），其余字段见各操作的接口",
+    }
+)
 @tasks_bp.response(200, TaskOut)
-def complete(data: dict, task_id: int):
+def complete(task_id: int):
     """Act on a task: 受理/容缺受理/补正/不予受理, 准予/不予许可, or 统一出件 (`action`)."""
     session = db_session()
-    task = act_on_task(session, current_user, task_id, data)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid("请求体应为 JSON 对象")
+    choice, errors = load_or_errors(ActionChoice(), body)
+    if errors:
+        raise Invalid("操作无效", details=errors)
+    task = task_for(session, current_user, task_id)
+    action = action_for(task, choice["action"])
+    return _act(session, task_id, action.name, body)
+
+
+def _act(session, task_id: int, action: str, body: dict) -> dict:
+    schema = ACTION_INPUTS[action]()
+    try:
+        values = schema.load(body)
+    except ValidationError as exc:
+        raise Invalid("提交的内容有误", details=exc.messages) from None
+    task = act_on_task(session, current_user, task_id, action, values)
     session.commit()
     return _task_out(task)
 
 
+def _register_action(name: str) -> None:
+    """POST /api/tasks/<id>/actions/<name>, documented with the action's own schema."""
+    action = ACTIONS[name]
+
+    def view(data: dict, task_id: int):
+        session = db_session()
+        task = act_on_task(session, current_user, task_id, name, data)
+        session.commit()
+        return _task_out(task)
+
+    view.__name__ = f"action_{name}"
+    view.__doc__ = f"{action.verb}（{action.kind.label}任务）"
+    view = tasks_bp.response(200, TaskOut)(view)
+    view = tasks_bp.arguments(ACTION_INPUTS[name])(view)
+    view = requires(Function.WORKBENCH)(view)
+    tasks_bp.route(f"/<int:task_id>/actions/{name}", methods=["POST"])(view)
+
+
+for _name in ACTIONS:
+    _register_action(_name)
+
+
 @tasks_bp.route("/<int:task_id>/claim", methods=["POST"])
-@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@requires(Function.WORKBENCH)
 @tasks_bp.response(200, TaskOut)
 def claim(task_id: int):
     session = db_session()
-    task = approvals.claim(session, current_user, task_id)
+    task = claims.claim(session, current_user, task_id)
     session.commit()
     return _task_out(task)
 
 
 @tasks_bp.route("/<int:task_id>/unclaim", methods=["POST"])
-@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@requires(Function.WORKBENCH)
 @tasks_bp.response(200, TaskOut)
 def unclaim(task_id: int):
     session = db_session()
-    task = approvals.unclaim(session, current_user, task_id)
+    task = claims.unclaim(session, current_user, task_id)
     session.commit()
     return _task_out(task)
 
 
 @tasks_bp.route("/<int:task_id>/assign", methods=["POST"])
-@roles_required(Role.FRONT_DESK, Role.APPROVER)
+@requires(Function.WORKBENCH)
 @tasks_bp.arguments(AssignInput)
 @tasks_bp.response(200, TaskOut)
 def assign(data: dict, task_id: int):
     session = db_session()
-    task = approvals.assign(session, current_user, task_id, data["assignee"])
+    task = claims.assign(session, current_user, task_id, data["assignee"])
     session.commit()
     return _task_out(task)

@@ -8,12 +8,23 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ..db import db_session
-from ..models import CaseStatus, Role
-from ..services import audit, cases, drafts, front_desk, material_files, theme_forms, themes
-from ..services.case_forms import case_form, case_licences, case_materials
-from ..services.errors import Conflict, Invalid, NotFound
-from .access import roles_required
+from webapp import access_policy
+from webapp.access_policy import Function
+from webapp.applications import drafts
+from webapp.audit import trail
+from webapp.cases import lifecycle
+from webapp.cases.case_forms import case_form, case_licences, case_materials, visible_sections
+from webapp.cases.lookup import own_case_for
+from webapp.cases.progress import item_progress
+from webapp.db import db_session
+from webapp.domain_errors import Conflict, Invalid, NotFound
+from webapp.front_desk import acceptance
+from webapp.materials import files as material_files
+from webapp.themes import theme_forms
+from webapp.themes.lookup import get_theme, latest_version, list_themes
+from webapp.themes.published import published_theme
+
+from .guards import requires
 from .inputs import WithdrawInput, load_or_errors
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
@@ -23,22 +34,22 @@ MAX_GROUP_ROWS = 50
 
 
 @bp.get("/")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def home():
     session = db_session()
-    offered = [(t, themes.latest_version(session, t)) for t in themes.list_themes(session)]
+    offered = [(t, latest_version(session, t)) for t in list_themes(session)]
     return render_template(
         "applicant/home.html",
         themes=[(t, v) for t, v in offered if v is not None],
-        cases=cases.my_cases(session, current_user),
+        cases=lifecycle.my_cases(session, current_user),
         drafts=drafts.my_drafts(session, current_user),
     )
 
 
 def _version_or_404(code: str):
     session = db_session()
-    theme = themes.get_theme(session, code)
-    version = themes.latest_version(session, theme)
+    theme = get_theme(session, code)
+    version = latest_version(session, theme)
     if version is None:
         raise NotFound("该主题尚未发布，暂不能申请")
     return theme, version
@@ -75,7 +86,7 @@ def answers_from_form(form: MultiDict, version) -> dict:
 
 
 @bp.get("/apply/<code>")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def apply(code: str):
     theme, version = _version_or_404(code)
     keys = theme_forms.question_fields(version)
@@ -113,7 +124,7 @@ def _guide_query(version, answers: dict) -> dict:
 def _render_guide(theme, version, answers: dict, errors: dict, status: int):
     """The guidance questions, each by its type, with the items they may switch on."""
     form = theme_forms.version_form(version)
-    names = {i["code"]: i["name"] for i in version.definition.get("items", [])}
+    names = {i.code: i.name for i in published_theme(version).items}
     possible = [
         (names.get(code, code), reasons)
         for code, reasons in theme_forms.guidance_reasons(version).items()
@@ -133,7 +144,7 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
     and every error at once; `draft` is the saved draft being continued, if any."""
     decision = theme_forms.decide_items(version, answers)
     form = theme_forms.version_form(version).for_items(decision.selected)
-    materials = version.form.get("materials", {})
+    materials = published_theme(version).materials
     selected = set(decision.selected)
     # Which conditional items the guidance answers switched on, and why (rule descriptions).
     reasons = theme_forms.guidance_reasons(version, decision)
@@ -152,11 +163,12 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
         guide_url=guide_url,
         draft=draft,
         saved_draft=draft or drafts.draft_of(db_session(), current_user, theme),
+        questions=published_theme(version).questions,
     ), status
 
 
 @bp.post("/apply/<code>")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def submit(code: str):
     session = db_session()
     theme, version = _version_or_404(code)
@@ -174,7 +186,7 @@ def submit(code: str):
 
 
 @bp.post("/apply/<code>/draft")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def save_draft(code: str):
     """保存草稿: keep the form as it is, unchecked, and come back to it later."""
     session = db_session()
@@ -191,7 +203,7 @@ def save_draft(code: str):
 
 
 @bp.get("/drafts/<int:draft_id>")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def continue_draft(draft_id: int):
     draft = drafts.get_draft_for(db_session(), current_user, draft_id)
     theme, version = _version_or_404(draft.theme.code)
@@ -199,40 +211,30 @@ def continue_draft(draft_id: int):
 
 
 @bp.get("/cases/<case_no>")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def case_page(case_no: str):
     session = db_session()
-    case = cases.get_case_for(session, current_user, case_no)
-    version = case.theme_version
-    sections = theme_forms.display_sections(
-        theme_forms.form_for(version, case.answers), case.answers, masked=True
-    )
+    case = own_case_for(session, current_user, case_no)
     return render_template(
         "applicant/case.html",
         case=case,
-        steps=cases.item_progress(case),
-        timeline=applicant_timeline(session, case),
-        sections=sections,
+        steps=item_progress(case),
+        timeline=trail.case_timeline(session, case, current_user),
+        sections=visible_sections(current_user, case, masked=True),
         licences=case_licences(session, case),
         materials=case_materials(case),
-        files=material_files.files_of(session, case),
-        can_upload=case.status in material_files.OPEN_FOR_UPLOAD,
+        files=material_files.visible_files(session, current_user, case),
+        can_upload=access_policy.can_upload(current_user, case),
+        can_withdraw=access_policy.can_withdraw(current_user, case),
+        can_correct=access_policy.can_correct(current_user, case),
     )
 
 
-# Internal workbench events an applicant does not need to see (who claimed what, notes).
-_INTERNAL_ACTIONS = {"task.claimed", "task.unclaimed", "task.assigned", "comment.added"}
-
-
-def applicant_timeline(session, case):
-    return [e for e in audit.case_timeline(session, case) if e.action not in _INTERNAL_ACTIONS]
-
-
 @bp.get("/cases/<case_no>/correct")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def correct(case_no: str):
-    case = cases.get_case_for(db_session(), current_user, case_no)
-    if case.status != CaseStatus.CORRECTION:
+    case = own_case_for(db_session(), current_user, case_no)
+    if not access_policy.can_correct(current_user, case):
         raise Conflict("该办件当前不需要补正")
     return _render_correction(case, dict(case.answers), {}, 200)
 
@@ -251,11 +253,11 @@ def _render_correction(case, answers: dict, errors: dict, status: int):
 
 
 @bp.post("/cases/<case_no>/correct")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def resubmit(case_no: str):
     session = db_session()
-    case = cases.get_case_for(session, current_user, case_no)
-    if case.status != CaseStatus.CORRECTION:
+    case = own_case_for(session, current_user, case_no)
+    if not access_policy.can_correct(current_user, case):
         raise Conflict("该办件当前不需要补正")
     posted = answers_from_form(request.form, case.theme_version)
     # Only the listed fields are editable; everything else stays as submitted.
@@ -264,10 +266,10 @@ def resubmit(case_no: str):
     for key in asked - posted.keys():
         answers.pop(key, None)
     try:
-        front_desk.resubmit(session, current_user, case, answers)
+        acceptance.resubmit(session, current_user, case_no, answers)
     except Invalid as exc:
         session.rollback()
-        case = cases.get_case_for(session, current_user, case_no)
+        case = own_case_for(session, current_user, case_no)
         errors = {e.get("key", e.get("field")): e["message"] for e in exc.details or []}
         return _render_correction(case, answers, errors, 422)
     session.commit()
@@ -276,13 +278,13 @@ def resubmit(case_no: str):
 
 
 @bp.post("/cases/<case_no>/withdraw")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def withdraw(case_no: str):
     session = db_session()
     values, errors = load_or_errors(WithdrawInput(), request.form)
     if errors:
         raise Invalid("撤回原因不超过 200 字")
-    cases.withdraw(session, current_user, case_no, values["reason"])
+    lifecycle.withdraw(session, current_user, case_no, values["reason"])
     session.commit()
     flash(f"办件 {case_no} 已撤回")
     return redirect(url_for("applicant.case_page", case_no=case_no))

@@ -8,8 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..db import db_session
-from ..models import Role, User
+from webapp.accounts.models import Role, User
+from webapp.db import db_session
+
 from .inputs import LoginInput, load_or_errors
 
 bp = Blueprint("auth", __name__)
@@ -24,7 +25,9 @@ HOME_BY_ROLE = {
 
 
 def home_url(user: User) -> str:
-    return url_for(HOME_BY_ROLE[Role(user.role)])
+    """Where a user lands: the home of the first role they were granted."""
+    role = user.primary_role
+    return url_for(HOME_BY_ROLE[role]) if role is not None else url_for("auth.login")
 
 
 @bp.get("/")

@@ -1,6 +1,7 @@
 """The clerks' workbench: front desk (综合窗口) and back-office approvers (后台审批).
 
-Every handler: load → check access → act; services flush, the handler commits once.
+Every handler: load (the loader asks the access policy) → act through one service → render;
+services flush, the handler commits once. Templates get the policy's answers as flags.
 """
 
 from __future__ import annotations
@@ -9,41 +10,33 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from engine.cases import element_progress
+from webapp import access_policy
+from webapp.access_policy import Function
+from webapp.audit import trail
+from webapp.cases import comments
+from webapp.cases.case_forms import case_form, visible_materials, visible_sections
+from webapp.cases.engine_state import restore_workflow
+from webapp.cases.lookup import staff_case_for, task_for
+from webapp.cases.models import Case, CaseTask, TaskStatus
+from webapp.cases.progress import item_progress
+from webapp.db import db_session
+from webapp.domain_errors import Invalid, NotFound
+from webapp.front_desk import acceptance, delivery
+from webapp.front_desk.models import MaterialGap
+from webapp.materials import files as material_files
+from webapp.themes.lookup import list_themes
+from webapp.themes.published import published_theme
+from webapp.workbench import claims, inbox
+from webapp.workbench.actions import ACTIONS, act_on_task, action_for
 
-from ..db import db_session
-from ..models import Case, CaseTask, MaterialGap, Role, TaskStatus
-from ..services import (
-    approvals,
-    audit,
-    cases,
-    comments,
-    front_desk,
-    inbox,
-    material_files,
-    theme_forms,
-    themes,
-)
-from ..services.case_engine import restore_workflow
-from ..services.case_forms import case_form, case_materials
-from ..services.case_tasks import task_for
-from ..services.errors import Invalid, NotFound
-from ..services.task_actions import ACTION_LABELS, act_on_task
-from .access import roles_required
-from .inputs import (
-    AssignInput,
-    CommentInput,
-    InboxQuery,
-    TaskActionInput,
-    load_or_errors,
-    task_action_from_form,
-)
+from .guards import requires
+from .inputs import AssignInput, CommentInput, InboxQuery, action_input_from_form, load_or_errors
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
-CLERKS = (Role.FRONT_DESK, Role.APPROVER)
 
 
 @bp.get("/", endpoint="inbox")
-@roles_required(*CLERKS)
+@requires(Function.WORKBENCH)
 def inbox_page():
     query, errors = load_or_errors(InboxQuery(), request.args)
     if errors:
@@ -62,139 +55,119 @@ def inbox_page():
         view=query["view"],
         theme=query["theme"],
         filters=inbox.FILTERS,
-        themes=themes.list_themes(session),
+        themes=list_themes(session),
     )
 
 
-def _load_task(task_id: int) -> CaseTask:
-    return task_for(db_session(), current_user, task_id)
-
-
 @bp.get("/tasks/<int:task_id>")
-@roles_required(*CLERKS)
+@requires(Function.WORKBENCH)
 def task_page(task_id: int):
-    task = _load_task(task_id)
+    task = task_for(db_session(), current_user, task_id)
     return _render_case(task.case, task, errors={}, status=200)
 
 
 @bp.get("/cases/<case_no>")
-@roles_required(Role.FRONT_DESK, Role.APPROVER, Role.ADMIN)
+@requires(Function.WORKBENCH)
 def case_page(case_no: str):
-    case = cases.get_case_for(db_session(), current_user, case_no)
+    case = staff_case_for(db_session(), current_user, case_no)
     mine = [
         t
         for t in case.tasks
-        if t.status == TaskStatus.OPEN and t.department_id == current_user.department_id
+        if t.status == TaskStatus.OPEN and access_policy.can_see_task(current_user, t)
     ]
     return _render_case(case, mine[0] if mine else None, errors={}, status=200)
 
 
-def _visible_sections(case: Case, task: CaseTask | None) -> list[dict]:
-    """Front desk and admins see the whole form; an approver only their items' fields."""
-    if current_user.has_role(Role.FRONT_DESK, Role.ADMIN):
-        return theme_forms.display_sections(case_form(case), case.answers)
-    own = task or next(
-        (t for t in case.tasks if t.department_id == current_user.department_id and t.item_code),
-        None,
-    )
-    if own is None:
-        return []
-    return theme_forms.view_for_task(case.theme_version, case, own, "item")
-
-
-def _visible_materials(case: Case) -> list[dict]:
-    """An approver sees the materials of their own department's items only."""
-    materials = case_materials(case)
-    if current_user.has_role(Role.FRONT_DESK, Role.ADMIN):
-        return materials
-    own = {t.item_code for t in case.tasks if t.department_id == current_user.department_id}
-    return [m for m in materials if own & set(m["asked_by"])]
-
-
 def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
     session = db_session()
-    kind = cases.task_kind(case.theme_version.definition, task.bpmn_id) if task else None
     form = case_form(case)
+    rights = access_policy.task_rights(current_user, task) if task else None
     return render_template(
         "clerk/case.html",
         case=case,
+        theme=published_theme(case.theme_version),
         task=task,
-        kind=kind,
+        kind=task.kind if task else None,
+        rights=rights,
         errors=errors,
-        sections=_visible_sections(case, task),
-        steps=cases.item_progress(case),
-        timeline=audit.case_timeline(session, case),
+        sections=visible_sections(current_user, case),
+        whole_case=access_policy.sees_whole_case(current_user, case),
+        steps=item_progress(case),
+        timeline=trail.case_timeline(session, case, current_user),
         highlight=element_progress(restore_workflow(case)),
-        materials=_visible_materials(case),
+        materials=visible_materials(current_user, case),
         files=material_files.visible_files(session, current_user, case),
         form_fields=[(f.key, f.label) for f in form.fields if not f.question],
-        colleagues=approvals.colleagues(session, current_user) if task else [],
-        results=front_desk.case_results(case),
-        open_gaps=front_desk.open_gaps(case),
-        action_labels=ACTION_LABELS,
-        delivery_methods=front_desk.DELIVERY_METHODS,
+        colleagues=claims.colleagues(session, current_user, task)
+        if rights and rights.assign
+        else [],
+        results=delivery.case_results(case),
+        open_gaps=acceptance.open_gaps(case),
+        may_record_received=access_policy.can_record_material_received(current_user, case),
+        actions=ACTIONS,
+        delivery_methods=delivery.DELIVERY_METHODS,
     ), status
 
 
 @bp.post("/tasks/<int:task_id>")
-@roles_required(*CLERKS)
+@requires(Function.WORKBENCH)
 def act(task_id: int):
     session = db_session()
-    task = _load_task(task_id)
-    values, errors = load_or_errors(TaskActionInput(), task_action_from_form(request.form))
+    task = task_for(session, current_user, task_id)
+    action = action_for(task, request.form.get("action"))
+    values, errors = load_or_errors(*action_input_from_form(action.name, request.form))
     if errors:
-        return _render_case(task.case, task, errors, 422)
+        return _render_case(task.case, task, {"form": "请检查标出的内容", **errors}, 422)
     try:
-        act_on_task(session, current_user, task_id, values)
+        act_on_task(session, current_user, task_id, action.name, values)
     except Invalid as exc:
         session.rollback()
-        task = _load_task(task_id)
+        task = task_for(session, current_user, task_id)
         details = {d["field"]: d["message"] for d in exc.details or []}
         return _render_case(task.case, task, {"form": exc.message, **details}, 422)
     session.commit()
-    action = values.get("action") or "done"
-    flash(f"{task.case.case_no}：{ACTION_LABELS.get(action, '已办理')}")
+    flash(f"{task.case.case_no}：{action.verb}")
     return redirect(url_for("clerk.inbox"))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
-@roles_required(*CLERKS)
+@requires(Function.WORKBENCH)
 def claim(task_id: int):
     session = db_session()
-    task = approvals.claim(session, current_user, task_id)
+    task = claims.claim(session, current_user, task_id)
     session.commit()
     flash(f"已认领：{task.case.case_no} {task.name}")
     return redirect(url_for("clerk.task_page", task_id=task_id))
 
 
 @bp.post("/tasks/<int:task_id>/unclaim")
-@roles_required(*CLERKS)
+@requires(Function.WORKBENCH)
 def unclaim(task_id: int):
     session = db_session()
-    approvals.unclaim(session, current_user, task_id)
+    claims.unclaim(session, current_user, task_id)
     session.commit()
     flash("已取消认领")
     return redirect(url_for("clerk.task_page", task_id=task_id))
 
 
 @bp.post("/tasks/<int:task_id>/assign")
-@roles_required(*CLERKS)
+@requires(Function.WORKBENCH)
 def assign(task_id: int):
     session = db_session()
     values, errors = load_or_errors(AssignInput(), request.form)
     if errors:
         raise Invalid("请选择转交人员")
-    task = approvals.assign(session, current_user, task_id, values["assignee"])
+    task = claims.assign(session, current_user, task_id, values["assignee"])
     session.commit()
     flash(f"已转交给{task.claimed_by.display_name}")
     return redirect(url_for("clerk.inbox"))
 
 
 @bp.post("/cases/<case_no>/comments")
-@roles_required(Role.FRONT_DESK, Role.APPROVER, Role.ADMIN)
+@requires(Function.WORKBENCH)
 def comment(case_no: str):
     session = db_session()
-    case = cases.get_case_for(session, current_user, case_no)
+    case = staff_case_for(session, current_user, case_no)
     values, errors = load_or_errors(CommentInput(), request.form)
     if errors:
         raise Invalid("备注内容不能为空，且不超过 1000 字")
@@ -205,21 +178,21 @@ def comment(case_no: str):
 
 
 @bp.post("/gaps/<int:gap_id>/received")
-@roles_required(Role.FRONT_DESK)
+@requires(Function.FRONT_DESK)
 def gap_received(gap_id: int):
     session = db_session()
     gap = session.get(MaterialGap, gap_id)
     if gap is None:
         raise NotFound("容缺记录不存在")
     case_no = gap.case.case_no
-    front_desk.receive_material(session, current_user, gap_id)
+    acceptance.receive_material(session, current_user, gap_id)
     session.commit()
     flash(f"{case_no}：容缺材料已补齐")
     return redirect(url_for("clerk.case_page", case_no=case_no))
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")
-@roles_required(Role.FRONT_DESK, Role.APPROVER, Role.ADMIN)
+@requires(Function.WORKBENCH)
 def diagram(case_no: str):
-    case = cases.get_case_for(db_session(), current_user, case_no)
+    case = staff_case_for(db_session(), current_user, case_no)
     return Response(case.theme_version.bpmn_xml, mimetype="application/xml")

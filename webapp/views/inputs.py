@@ -21,37 +21,101 @@ class GapInput(StrictSchema):
     promised_date = fields.Date(required=True, metadata={"description": "承诺补齐日期"})
 
 
-class TaskActionInput(StrictSchema):
-    """Every workbench action on a task; which fields matter depends on `action`."""
+OPINION = {"description": "意见"}
+REASON = {"description": "理由（申请人可见）"}
 
-    action = fields.String(
-        load_default=None,
-        validate=validate.OneOf(
-            ["accept", "accept_with_gap", "correct", "refuse", "grant", "deny", "deliver"]
-        ),
-        metadata={"description": "操作；省略时为任务的默认办结操作（受理/准予/出件）"},
+
+class AcceptInput(StrictSchema):
+    """受理."""
+
+    opinion = fields.String(load_default="", validate=validate.Length(max=500), metadata=OPINION)
+
+
+class AcceptWithGapInput(StrictSchema):
+    """容缺受理: the materials accepted missing, each with the applicant's promised date."""
+
+    opinion = fields.String(load_default="", validate=validate.Length(max=500), metadata=OPINION)
+    gaps = fields.List(
+        fields.Nested(GapInput), required=True, validate=validate.Length(min=1, max=20)
     )
-    opinion = fields.String(load_default="", validate=validate.Length(max=500))
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
-    result_no = fields.String(load_default="", validate=validate.Length(max=64))
+
+
+class CorrectInput(StrictSchema):
+    """一次性告知补正: the fields to fix and the materials to add, with a note."""
+
     fields_ = fields.List(
         fields.String(validate=validate.Length(max=128)),
         data_key="fields",
         attribute="fields",
         load_default=list,
         validate=validate.Length(max=100),
+        metadata={"description": "需修改的字段键"},
     )
     materials = fields.List(
         fields.String(validate=validate.Length(max=64)),
         load_default=list,
         validate=validate.Length(max=100),
+        metadata={"description": "需补交的材料编码"},
     )
     note = fields.String(load_default="", validate=validate.Length(max=1000))
-    gaps = fields.List(fields.Nested(GapInput), load_default=list, validate=validate.Length(max=20))
-    method = fields.String(
-        load_default="", validate=validate.OneOf(["", "window", "post", "electronic"])
+
+
+class RefuseInput(StrictSchema):
+    """不予受理."""
+
+    reason = fields.String(required=True, validate=validate.Length(max=500), metadata=REASON)
+
+
+class GrantInput(StrictSchema):
+    """准予: opinion, and the result's number (required when the result is an e-licence)."""
+
+    opinion = fields.String(required=True, validate=validate.Length(max=500), metadata=OPINION)
+    result_no = fields.String(
+        load_default="", validate=validate.Length(max=64), metadata={"description": "证照/文书编号"}
     )
-    tracking_no = fields.String(load_default="", validate=validate.Length(max=64))
+
+
+class DenyInput(StrictSchema):
+    """不予许可."""
+
+    reason = fields.String(required=True, validate=validate.Length(max=500), metadata=REASON)
+
+
+class DeliverInput(StrictSchema):
+    """统一出件: how the results are handed out."""
+
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf(["window", "post", "electronic"]),
+        metadata={"description": "window 窗口领取 / post 邮政寄递 / electronic 电子送达"},
+    )
+    tracking_no = fields.String(
+        load_default="", validate=validate.Length(max=64), metadata={"description": "邮寄运单号"}
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+# One schema per workbench action (workbench/actions.py ACTIONS), so each one's fields are
+# checked, and documented in the OpenAPI document, on their own.
+ACTION_INPUTS: dict[str, type[StrictSchema]] = {
+    "accept": AcceptInput,
+    "accept_with_gap": AcceptWithGapInput,
+    "correct": CorrectInput,
+    "refuse": RefuseInput,
+    "grant": GrantInput,
+    "deny": DenyInput,
+    "deliver": DeliverInput,
+}
+
+
+class ActionChoice(StrictSchema):
+    """`/complete`: which action; the rest of the body is checked by that action's schema."""
+
+    action = fields.String(
+        load_default=None,
+        validate=validate.OneOf(list(ACTION_INPUTS)),
+        metadata={"description": "操作；省略时为任务的默认办结操作（受理/准予/出件）"},
+    )
 
 
 class AssignInput(StrictSchema):
@@ -79,8 +143,8 @@ class InboxQuery(StrictSchema):
     after = fields.String(load_default=None, validate=validate.Length(max=80))
 
 
-def task_action_from_form(form) -> dict:
-    """The HTML forms post flat fields; gather them into TaskActionInput's shape."""
+def action_input_from_form(action: str, form) -> tuple[Schema, dict]:
+    """The action's schema and the HTML form's flat fields gathered into its shape."""
     data = {k: form.get(k) for k in form if k not in ("fields", "materials", "gap")}
     data["fields"] = form.getlist("fields")
     data["materials"] = form.getlist("materials")
@@ -88,7 +152,7 @@ def task_action_from_form(form) -> dict:
         {"material": code, "promised_date": form.get(f"gap_date_{code}", "")}
         for code in form.getlist("gap")
     ]
-    return data
+    return ACTION_INPUTS[action](), data
 
 
 def load_or_errors(schema: Schema, data) -> tuple[dict | None, dict | None]:

@@ -8,21 +8,23 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_login import current_user
 
-from ..db import db_session
-from ..models import Role
-from ..services import cases, material_files
-from ..services.errors import Invalid
-from .access import roles_required
+from webapp.access_policy import Function
+from webapp.cases.lookup import own_case_for
+from webapp.db import db_session
+from webapp.domain_errors import Invalid
+from webapp.materials import files as material_files
+
+from .guards import requires
 from .inputs import MaterialUploadInput, load_or_errors
 
 bp = Blueprint("materials", __name__)
 
 
 @bp.post("/applicant/cases/<case_no>/materials")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def upload(case_no: str):
     session = db_session()
-    case = cases.get_case_for(session, current_user, case_no)
+    case = own_case_for(session, current_user, case_no)
     values, errors = load_or_errors(MaterialUploadInput(), request.form)
     upload = request.files.get("file")
     if errors or upload is None:
@@ -41,7 +43,7 @@ def upload(case_no: str):
 
 
 @bp.post("/applicant/materials/<int:file_id>/delete")
-@roles_required(Role.APPLICANT)
+@requires(Function.APPLY)
 def remove(file_id: int):
     session = db_session()
     case = material_files.remove(session, current_user, file_id)
@@ -51,7 +53,7 @@ def remove(file_id: int):
 
 
 @bp.get("/materials/<int:file_id>")
-@roles_required(*Role)
+@requires(Function.ANY_ACCOUNT)
 def show(file_id: int):
     row, data = material_files.open_file(db_session(), current_user, file_id)
     disposition = "attachment" if request.args.get("download") else "inline"

@@ -9,37 +9,45 @@ stored nor logged, and only published versions are shown.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from ..db import db_session
-from ..models import ThemeVersion
-from ..services import notices, themes
-from ..services.errors import Invalid, NotFound
+from webapp.db import db_session
+from webapp.domain_errors import Invalid, NotFound
+from webapp.process_cache import ProcessCache
+from webapp.themes import notices
+from webapp.themes.lookup import get_theme, latest_version
+from webapp.themes.models import ThemeVersion
 
 bp = Blueprint("notice", __name__, url_prefix="/notice")
 
 MAX_ANSWER_LENGTH = 100
 
 
-@lru_cache(maxsize=64)
+_SCHEMAS: ProcessCache[Schema] = ProcessCache("notice query schemas", maxsize=64)
+
+
 def _query_schema(keys: tuple[str, ...]) -> Schema:
     # The questions differ per theme: one schema per set of question keys, each answer a
     # short string; other query arguments are ignored. Typing is the guidance's job.
     # Field keys contain dots, which marshmallow would read as nesting: name the fields
     # by position and read the keys through data_key.
-    schema = Schema.from_dict(
-        {
-            f"q{i}": fields.String(data_key=key, validate=validate.Length(max=MAX_ANSWER_LENGTH))
-            for i, key in enumerate(keys)
-        },
-        name="NoticeQuery",
-    )
-    return schema(unknown=EXCLUDE)
+    def build() -> Schema:
+        schema = Schema.from_dict(
+            {
+                f"q{i}": fields.String(
+                    data_key=key, validate=validate.Length(max=MAX_ANSWER_LENGTH)
+                )
+                for i, key in enumerate(keys)
+            },
+            name="NoticeQuery",
+        )
+        return schema(unknown=EXCLUDE)
+
+    return _SCHEMAS.get(keys, build)
 
 
 def load_answers(version: ThemeVersion, args: Mapping[str, Any]) -> dict[str, str]:
@@ -58,8 +66,8 @@ def load_answers(version: ThemeVersion, args: Mapping[str, Any]) -> dict[str, st
 
 def published_version(code: str) -> ThemeVersion:
     session = db_session()
-    theme = themes.get_theme(session, code)
-    version = themes.latest_version(session, theme)
+    theme = get_theme(session, code)
+    version = latest_version(session, theme)
     if version is None:
         raise NotFound("该主题尚未发布，暂无一次告知书")
     return version

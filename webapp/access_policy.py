@@ -1,0 +1,180 @@
+"""The one access policy: every "may this user …" question of the app is answered here.
+
+Views ask it before they act (and hand its answers to templates as flags), services ask it
+again where they act, so a page and the API can never disagree. The rules, least privilege:
+
+- **Applicants** see their own cases, all of their data and files, and the applicant-facing
+  part of the timeline; never internal notes or who claimed what.
+- **Front desk** (综合窗口) clerks see every case (any window accepts any case) and all of
+  its data and files, and act on their department's tasks.
+- **Approvers** see a case only when one of their departments has a task in it, and of that
+  case only the data and materials of their departments' items.
+- A task is acted on by a clerk of its department when it is open and unclaimed, claimed by
+  them, or claimed by someone who can no longer act on it (deactivated, or moved away).
+- **Analysts** edit diagrams and guidance tables; **admins** publish and manage. Neither
+  reads cases: personal data is not theirs to see.
+Rules answer on loaded objects; finding a case or a task and refusing with a 404 (nothing
+is revealed) is the loaders' job (`cases/lookup.py`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from webapp.accounts.models import CLERK_ROLES, Role, User
+from webapp.cases.models import Case, CaseStatus, CaseTask, TaskStatus
+
+
+class Function(enum.StrEnum):
+    """What a part of the app is for; each view names the one it serves."""
+
+    APPLY = "apply"  # guidance, the one form, drafts, one's own cases
+    WORKBENCH = "workbench"  # inbox, tasks and the cases of one's departments
+    MODEL = "model"  # theme diagrams and guidance tables
+    PUBLISH = "publish"  # publishing versions, figures
+    FRONT_DESK = "front_desk"  # window-only acts (容缺材料 received)
+    ANY_ACCOUNT = "any_account"  # whatever any logged-in person may use (their own data)
+
+
+FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
+    Function.APPLY: frozenset({Role.APPLICANT}),
+    Function.WORKBENCH: frozenset(CLERK_ROLES),
+    Function.MODEL: frozenset({Role.ANALYST, Role.ADMIN}),
+    Function.PUBLISH: frozenset({Role.ADMIN}),
+    Function.FRONT_DESK: frozenset({Role.FRONT_DESK}),
+    Function.ANY_ACCOUNT: frozenset(Role),
+}
+
+# Workbench events an applicant does not see: who claimed or handed on what, internal notes.
+INTERNAL_EVENTS = frozenset({"task.claimed", "task.unclaimed", "task.assigned", "comment.added"})
+
+
+def may_use(user: User, function: Function) -> bool:
+    return user.is_authenticated and user.has_role(*FUNCTION_ROLES[function])
+
+
+# --- cases ------------------------------------------------------------------------------
+
+
+def is_own_case(user: User, case: Case) -> bool:
+    return user.has_role(Role.APPLICANT) and case.applicant_id == user.id
+
+
+def sees_whole_case(user: User, case: Case) -> bool:
+    """All of the case's data and files: its applicant, and the front desk."""
+    return is_own_case(user, case) or user.has_role(Role.FRONT_DESK)
+
+
+def involved_departments(user: User, case: Case) -> frozenset[int]:
+    """The user's approver departments that have a task in the case."""
+    mine = user.department_ids(Role.APPROVER)
+    return frozenset(t.department_id for t in case.tasks if t.department_id in mine)
+
+
+def can_see_case(user: User, case: Case) -> bool:
+    return sees_whole_case(user, case) or bool(involved_departments(user, case))
+
+
+def can_see_case_as_staff(user: User, case: Case) -> bool:
+    """The workbench's case page (internal notes, the diagram, the full timeline)."""
+    return may_use(user, Function.WORKBENCH) and can_see_case(user, case)
+
+
+def visible_items(user: User, case: Case) -> frozenset[str] | None:
+    """Item codes whose data and materials the user may see; None means all of them."""
+    if sees_whole_case(user, case):
+        return None
+    departments = involved_departments(user, case)
+    return frozenset(
+        t.item_code for t in case.tasks if t.department_id in departments and t.item_code
+    )
+
+
+def can_see_material(user: User, case: Case, asked_by: Iterable[str]) -> bool:
+    """A material (by the items that ask it) of a case the user may see."""
+    items = visible_items(user, case)
+    return items is None or bool(items & set(asked_by))
+
+
+def can_comment(user: User, case: Case) -> bool:
+    return can_see_case_as_staff(user, case)
+
+
+def can_upload(user: User, case: Case) -> bool:
+    """Material files are the applicant's to give, before acceptance or while correcting."""
+    return is_own_case(user, case) and case.status in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION)
+
+
+def can_withdraw(user: User, case: Case) -> bool:
+    return is_own_case(user, case) and case.status in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION)
+
+
+def can_correct(user: User, case: Case) -> bool:
+    return is_own_case(user, case) and case.status == CaseStatus.CORRECTION
+
+
+def can_record_material_received(user: User, case: Case) -> bool:
+    """容缺材料 arrive at the window."""
+    return user.has_role(Role.FRONT_DESK) and case.status_is_open
+
+
+def can_see_event(user: User, action: str) -> bool:
+    """Staff see the whole timeline; an applicant the events that concern them."""
+    if may_use(user, Function.WORKBENCH):
+        return True
+    return action not in INTERNAL_EVENTS
+
+
+# --- tasks ------------------------------------------------------------------------------
+
+
+def can_see_task(user: User, task: CaseTask) -> bool:
+    """A task is seen (and worked) by the clerks of its department."""
+    return user.works_in(task.department_id, *CLERK_ROLES)
+
+
+def can_still_hold(user: User | None, task: CaseTask) -> bool:
+    """Whether a claimant can still act on the task: active and still of its department."""
+    return user is not None and user.active and user.works_in(task.department_id, *CLERK_ROLES)
+
+
+def blocking_claimant(user: User, task: CaseTask) -> User | None:
+    """The colleague whose claim keeps `user` from acting, or None."""
+    if task.claimed_by_id in (None, user.id):
+        return None
+    claimant = task.claimed_by
+    return claimant if can_still_hold(claimant, task) else None
+
+
+@dataclass(frozen=True)
+class TaskRights:
+    """What a user may do with one task; templates get these as flags."""
+
+    see: bool
+    act: bool  # decide / complete (and claim it for oneself)
+    claim: bool
+    unclaim: bool
+    assign: bool
+    blocked_by: str | None  # the claimant's name when another holds it
+
+
+def task_rights(user: User, task: CaseTask) -> TaskRights:
+    see = can_see_task(user, task)
+    is_open = task.status == TaskStatus.OPEN
+    blocker = blocking_claimant(user, task) if see else None
+    act = see and is_open and blocker is None
+    return TaskRights(
+        see=see,
+        act=act,
+        claim=act and task.claimed_by_id != user.id,
+        unclaim=see and is_open and task.claimed_by_id is not None and blocker is None,
+        assign=act,
+        blocked_by=blocker.display_name if blocker is not None else None,
+    )
+
+
+def can_receive_task(user: User, task: CaseTask) -> bool:
+    """Whether a task can be handed (转交) to `user`: an active clerk of its department."""
+    return can_still_hold(user, task)

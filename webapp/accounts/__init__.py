@@ -1,0 +1,1 @@
+"""Accounts: users, departments and the roles each user holds."""

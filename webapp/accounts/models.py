@@ -1,0 +1,135 @@
+"""People, the departments they work for, and the roles they hold.
+
+A user holds a *set* of roles (`role_grants`), each scoped where it needs to be: a clerk may
+be 综合窗口 at one department and 帮代办员 as well; an approver acts for one department; a
+supervisor for the whole county. A later service-point scope goes next to the department
+scope on the same grant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.db import Base, UtcDateTime
+
+
+class Role(enum.StrEnum):
+    APPLICANT = "applicant"
+    FRONT_DESK = "front_desk"
+    APPROVER = "approver"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def needs_department(self) -> bool:
+        return self in (Role.FRONT_DESK, Role.APPROVER)
+
+
+ROLE_LABELS = {
+    Role.APPLICANT: "申请人",
+    Role.FRONT_DESK: "综合窗口",
+    Role.APPROVER: "后台审批",
+    Role.ANALYST: "业务分析",
+    Role.ADMIN: "管理员",
+}
+# Roles that work tasks in a department's inbox.
+CLERK_ROLES = (Role.FRONT_DESK, Role.APPROVER)
+
+
+class Department(Base):
+    """A department (or the front-desk window) that BPMN lanes route tasks to."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # Names analysts may give the department's lane; the mapping is data, not code.
+    lane_names: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class RoleGrant(Base):
+    """One role a user holds, with its scope (a department for clerks, none otherwise)."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "department_id"),
+        Index("ix_role_grants_department_role", "department_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    granted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+
+    # Loaded with the user (every request asks the access policy about them).
+    role_grants: Mapped[list[RoleGrant]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="RoleGrant.id"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt by default
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(g.role) for g in self.role_grants)
+
+    def has_role(self, *roles: Role) -> bool:
+        wanted = {r.value for r in roles}
+        return any(g.role in wanted for g in self.role_grants)
+
+    def department_ids(self, *roles: Role) -> frozenset[int]:
+        """Departments where the user holds one of `roles` (default: any clerk role)."""
+        wanted = {r.value for r in (roles or CLERK_ROLES)}
+        return frozenset(
+            g.department_id
+            for g in self.role_grants
+            if g.role in wanted and g.department_id is not None
+        )
+
+    def works_in(self, department_id: int | None, *roles: Role) -> bool:
+        return department_id is not None and department_id in self.department_ids(*roles)
+
+    @property
+    def primary_role(self) -> Role | None:
+        """The first role granted: where the user lands after login."""
+        return Role(self.role_grants[0].role) if self.role_grants else None
+
+    @property
+    def departments(self) -> list[Department]:
+        seen: dict[int, Department] = {}
+        for g in self.role_grants:
+            if g.department is not None:
+                seen.setdefault(g.department.id, g.department)
+        return list(seen.values())

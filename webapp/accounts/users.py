@@ -1,0 +1,107 @@
+"""Accounts: creation (with audit) and the demo logins `make run` prints."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.accounts.models import Department, Role, RoleGrant, User
+from webapp.audit import trail
+from webapp.domain_errors import Conflict, Invalid
+
+DEMO_PASSWORD = "yjs-demo-2026"  # noqa: S105 - printed demo login, documented
+
+DEMO_USERS = [
+    ("zhangsan", Role.APPLICANT, "张三", None),
+    ("lisi", Role.APPLICANT, "李四", None),
+    ("window", Role.FRONT_DESK, "王窗口", "FRONT_DESK"),
+    ("window2", Role.FRONT_DESK, "李窗口", "FRONT_DESK"),
+    ("samr", Role.APPROVER, "市场监管局审批员", "SAMR"),
+    ("samr2", Role.APPROVER, "钱审批", "SAMR"),
+    ("psb", Role.APPROVER, "公安局审批员", "PSB"),
+    ("tax", Role.APPROVER, "税务局审批员", "TAX"),
+    ("hrss", Role.APPROVER, "人社局审批员", "HRSS"),
+    ("hf", Role.APPROVER, "公积金中心审批员", "HF"),
+    ("analyst", Role.ANALYST, "赵分析", None),
+    ("admin", Role.ADMIN, "系统管理员", None),
+]
+
+
+def create_user(
+    session: Session,
+    actor: User | None,
+    *,
+    username: str,
+    role: Role,
+    display_name: str,
+    password: str,
+    department_code: str | None = None,
+) -> User:
+    if session.scalars(select(User).where(User.username == username)).first() is not None:
+        raise Conflict(f"用户名 {username} 已存在")
+    if len(password) < 10:
+        raise Invalid("密码至少需要 10 个字符")
+    department = _department_for(session, role, department_code)
+    user = User(username=username, display_name=display_name)
+    user.set_password(password)
+    user.role_grants.append(RoleGrant(role=role.value, department=department))
+    session.add(user)
+    session.flush()
+    trail.record(
+        session,
+        actor,
+        "user.created",
+        after={
+            "user": username,
+            "role": role.value,
+            "department": department.code if department else None,
+        },
+    )
+    return user
+
+
+def grant_role(
+    session: Session, actor: User | None, user: User, role: Role, department_code: str | None = None
+) -> Department | None:
+    """Give `user` one more role, scoped to a department where the role needs one."""
+    department = _department_for(session, role, department_code)
+    user.role_grants.append(RoleGrant(role=role.value, department=department))
+    session.flush()
+    trail.record(
+        session,
+        actor,
+        "user.role_granted",
+        after={"user": user.username, "role": role.value, "department": department_code},
+    )
+    return department
+
+
+def _department_for(session: Session, role: Role, department_code: str | None):
+    department = None
+    if role.needs_department:
+        if not department_code:
+            raise Invalid("窗口和审批人员必须指定部门")
+        department = session.scalars(
+            select(Department).where(Department.code == department_code)
+        ).first()
+        if department is None:
+            raise Invalid(f"部门编码 {department_code} 不存在")
+    return department
+
+
+def ensure_demo_users(session: Session) -> list[tuple[str, str, str]]:
+    logins = []
+    for username, role, name, dept in DEMO_USERS:
+        exists = session.scalars(select(User).where(User.username == username)).first()
+        if exists is None:
+            create_user(
+                session,
+                None,
+                username=username,
+                role=role,
+                display_name=name,
+                password=DEMO_PASSWORD,
+                department_code=dept,
+            )
+        logins.append((username, DEMO_PASSWORD, role.label + (f" · {dept}" if dept else "")))
+    return logins

@@ -1,0 +1,1 @@
+"""Applications before they are cases: the applicant's drafts (草稿)."""

@@ -1,0 +1,1 @@
+"""后台分类审批: the departments' decisions on their items."""

@@ -1,0 +1,105 @@
+"""后台分类审批: an approver's decision on their department's item.
+
+Claiming is optional: an unclaimed task may be decided by anyone of its department (the
+decision claims it); a claimed one only by its claimant (workbench/claims.py). The decision
+is 准予 (with opinion and the result, issued into the applicant's e-licence wallet when the
+item's result is an e-licence) or 不予 (with reason); what a denial does is the theme's
+declared policy: end the case, or let the other items go on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from webapp.accounts.models import User
+from webapp.audit import trail
+from webapp.cases.locking import lock_for_action
+from webapp.cases.models import CaseStatus, CaseTask, TaskKind
+from webapp.cases.steps import engine_step
+from webapp.cases.tasks import decision_data, mark_done
+from webapp.clock import now
+from webapp.domain_errors import Conflict, Invalid
+from webapp.licences.models import ELicence
+from webapp.themes.published import published_theme
+
+
+def _lock_item_task(session: Session, actor: User, task_id: int):
+    case, task = lock_for_action(session, actor, task_id)
+    if task.kind != TaskKind.ITEM:
+        raise Conflict("此操作不适用于该任务")
+    return case, task
+
+
+def grant(
+    session: Session, actor: User, task_id: int, opinion: str, result_no: str = ""
+) -> CaseTask:
+    """准予: the item's result is recorded and, if it is an e-licence, issued to the wallet."""
+    case, task = _lock_item_task(session, actor, task_id)
+    item = published_theme(case.theme_version).item(task.item_code)
+    result = item.result if item is not None else None
+    e_licence = bool(result and result.e_licence)
+    if e_licence and not result_no.strip():
+        raise Invalid(
+            f"“{result.name or '证照'}”为电子证照，请填写证照编号",
+            details=[{"field": "result_no", "message": "请填写证照编号"}],
+        )
+    at = now()
+    outcome = {
+        "decision": "granted",
+        "opinion": opinion,
+        "result_name": result.name if result else "",
+        "result_no": result_no.strip(),
+        "e_licence": e_licence,
+    }
+    with engine_step(session, case, at) as step:
+        step.complete(task, decision_data(task, outcome))
+        before = mark_done(task, actor, outcome, at)
+        trail.record(
+            session, actor, "task.granted", case=case, task=task, before=before,
+            after={"task_status": task.status, "outcome": outcome},
+        )  # fmt: skip
+        if e_licence:
+            licence = ELicence(
+                holder_id=case.applicant_id,
+                case_id=case.id,
+                item_code=task.item_code,
+                name=outcome["result_name"],
+                number=outcome["result_no"],
+                department_id=task.department_id,
+                issued_at=at,
+            )
+            session.add(licence)
+            session.flush()
+            trail.record(
+                session, actor, "licence.issued", case=case, task=task,
+                after={"name": licence.name, "number": licence.number},
+            )  # fmt: skip
+    return task
+
+
+def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
+    """不予: the theme's policy says whether the case ends or the other items go on."""
+    case, task = _lock_item_task(session, actor, task_id)
+    policy = published_theme(case.theme_version).on_denial
+    at = now()
+    outcome = {"decision": "denied", "reason": reason, "policy": policy}
+    with engine_step(session, case, at) as step:
+        if policy == "continue":
+            step.complete(task, decision_data(task, outcome))
+        else:
+            step.cancel()
+        before = mark_done(task, actor, outcome, at)
+        trail.record(
+            session, actor, "task.denied", case=case, task=task, before=before,
+            after={"task_status": task.status, "outcome": outcome},
+        )  # fmt: skip
+        if policy != "continue":
+            case.status = CaseStatus.TERMINATED
+            case.end_reason = f"{task.name}：不予办理（{reason}）"
+            case.completed_at = at
+            trail.record(
+                session, actor, "case.terminated", case=case, task=task,
+                before={"case_status": CaseStatus.IN_PROGRESS},
+                after={"case_status": case.status, "reason": case.end_reason},
+            )  # fmt: skip
+    return task

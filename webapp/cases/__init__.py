@@ -1,0 +1,1 @@
+"""Cases (办件): submission, the engine state, tasks, locking, progress and notes."""

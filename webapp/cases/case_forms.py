@@ -1,0 +1,104 @@
+"""The one form and the one material set of a submitted case (its selection is fixed), and
+what of them a given user may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forms import (
+    MaterialRequirement,
+    MergedForm,
+    merge_materials,
+    normalise_answers,
+    split_for_item,
+    to_storable,
+    validate_application,
+)
+from webapp import access_policy
+from webapp.accounts.models import User
+from webapp.cases.models import Case
+from webapp.licences.models import ELicence
+from webapp.process_cache import ProcessCache, version_key
+from webapp.regions import region_table
+from webapp.themes.published import published_theme
+from webapp.themes.theme_forms import display_sections
+
+_MATERIAL_SETS: ProcessCache[tuple[MaterialRequirement, ...]] = ProcessCache(
+    "material sets per selection", maxsize=1024
+)
+
+
+def case_form(case: Case) -> MergedForm:
+    """The merged form of the items this case selected at submission."""
+    return published_theme(case.theme_version).form.for_items(list(case.selected_items))
+
+
+def case_materials(case: Case) -> list[MaterialRequirement]:
+    """The material set of the case's selected items, each material once, with exemptions
+    decided for *this* selection: a material produced inside the theme is exempt only when
+    the item producing it is selected (a restaurant already registered brings its 营业执照).
+    """
+    version = case.theme_version
+    selected = tuple(case.selected_items)
+
+    def build() -> tuple[MaterialRequirement, ...]:
+        theme = published_theme(version)
+        if theme.notice is None:
+            # Versions published before item facts were kept: the whole-theme set, narrowed.
+            return tuple(m for m in theme.materials.materials if set(selected) & set(m.asked_by))
+        records = [i.as_record() for i in theme.notice.items if i.code in set(selected)]
+        return merge_materials(records, order=theme.notice.item_codes).materials
+
+    return list(_MATERIAL_SETS.get((version_key(version), selected), build))
+
+
+def materials_to_hand_in(case: Case) -> dict[str, MaterialRequirement]:
+    """Material code → material, for those the applicant must hand in (not exempt)."""
+    return {m.code: m for m in case_materials(case) if not m.exempt}
+
+
+def visible_materials(user: User, case: Case) -> list[MaterialRequirement]:
+    """The case's materials `user` may see (an approver: those of their items)."""
+    return [
+        m for m in case_materials(case) if access_policy.can_see_material(user, case, m.asked_by)
+    ]
+
+
+def visible_sections(user: User, case: Case, *, masked: bool = False) -> list[dict]:
+    """The case's answers as sections, narrowed to the items `user` may see."""
+    form = case_form(case)
+    items = access_policy.visible_items(user, case)
+    if items is None:
+        return display_sections(form, case.answers, masked=masked)
+    codes = [c for c in form.item_codes if c in items]
+    if not codes:
+        return []
+    answers: dict = {}
+    for code in codes:
+        answers.update(split_for_item(form, code, case.answers))
+    return display_sections(form.for_items(codes), answers, masked=masked)
+
+
+def check_resubmission(case: Case, answers: dict) -> tuple[dict, list[dict]]:
+    """(storable answers, []) or ({}, errors): the corrected form, validated in full.
+
+    The guidance answers stay as submitted: a correction fixes the form, it does not change
+    which items the case does.
+    """
+    form = case_form(case)
+    merged = dict(answers)
+    for key in published_theme(case.theme_version).questions:
+        if key in case.answers:
+            merged[key] = case.answers[key]
+    regions = region_table()
+    errors = validate_application(form, merged, regions=regions)
+    if errors:
+        return {}, [e.as_dict() for e in errors]
+    return to_storable(normalise_answers(form, merged, regions=regions)), []
+
+
+def case_licences(session: Session, case: Case) -> list[ELicence]:
+    """E-licences this case issued into the applicant's wallet."""
+    stmt = select(ELicence).where(ELicence.case_id == case.id).order_by(ELicence.id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,227 @@
+"""Cases (办件) and their tasks: the BPMN tasks' projection that inboxes query, and tasks
+that no diagram holds (差评整改, 事后核查, 催办 replies) with the same assignee, deadline
+and cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.working_calendar import Card
+from webapp.accounts.models import Department, User
+from webapp.db import Base, JsonDocument, UtcDateTime
+from webapp.themes.models import ThemeVersion
+
+if TYPE_CHECKING:
+    from webapp.front_desk.models import MaterialGap
+
+__all__ = ["Card", "Case", "CaseComment", "CaseNumberCounter", "CaseStatus", "CaseTask"]
+
+
+class CaseStatus(enum.StrEnum):
+    """A case's life; every transition is an audit event."""
+
+    SUBMITTED = "submitted"
+    CORRECTION = "correction"  # 补正: back with the applicant, clock paused
+    REFUSED = "refused"  # 不予受理: ended at the front desk
+    IN_PROGRESS = "in_progress"
+    TERMINATED = "terminated"  # 终止: a denied item ended the case
+    WITHDRAWN = "withdrawn"  # 撤回: by the applicant, before acceptance
+    COMPLETED = "completed"  # 办结 and handed out through the one exit
+
+    @property
+    def label(self) -> str:
+        return CASE_STATUS_LABELS[self.value]
+
+    @property
+    def is_open(self) -> bool:
+        return self in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION, CaseStatus.IN_PROGRESS)
+
+
+CASE_STATUS_LABELS = {
+    "submitted": "已提交",
+    "correction": "待补正",
+    "refused": "不予受理",
+    "in_progress": "办理中",
+    "terminated": "已终止",
+    "withdrawn": "已撤回",
+    "completed": "已办结出件",
+}
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "open"
+    SUSPENDED = "suspended"  # the acceptance task while the applicant corrects the case
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {
+            "open": "待办理",
+            "suspended": "待申请人补正",
+            "completed": "已办结",
+            "cancelled": "已取消",
+        }[self.value]
+
+
+class TaskKind(enum.StrEnum):
+    """What a task is. The first three are BPMN user tasks of the theme's diagram; the
+    others are tasks outside BPMN, opened by a service (not by the engine)."""
+
+    ACCEPTANCE = "acceptance"  # 前台综合受理
+    ITEM = "item"  # 后台分类审批 of one item
+    DELIVERY = "delivery"  # 统一窗口出件
+    RECTIFICATION = "rectification"  # 差评整改
+    POST_CHECK = "post_check"  # 告知承诺制 事后核查
+    URGE_REPLY = "urge_reply"  # reply to a supervisor's 催办
+
+    @property
+    def in_bpmn(self) -> bool:
+        return self in (TaskKind.ACCEPTANCE, TaskKind.ITEM, TaskKind.DELIVERY)
+
+    @property
+    def label(self) -> str:
+        return {
+            "acceptance": "综合受理",
+            "item": "审批",
+            "delivery": "统一出件",
+            "rectification": "差评整改",
+            "post_check": "事后核查",
+            "urge_reply": "催办回复",
+        }[self.value]
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    theme_version_id: Mapped[int] = mapped_column(ForeignKey("theme_versions.id"))
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    answers: Mapped[dict] = mapped_column(JsonDocument)
+    # Item codes the guidance answers selected; fixed at submission.
+    selected_items: Mapped[list] = mapped_column(JsonDocument, default=list)
+    state: Mapped[dict] = mapped_column(JsonDocument)
+    # Optimistic lock: every UPDATE checks and bumps it, so a stale writer fails loudly.
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # The overall promise to the applicant (承诺办结时间), moved later by paused time.
+    promised_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    card: Mapped[str] = mapped_column(String(8), default=Card.NONE)
+    # Clock pauses: [{"start": iso, "end": iso|None, "reason": "correction"|"gap"}].
+    pauses: Mapped[list] = mapped_column(JsonDocument, default=list)
+    # The one-time 补正 list while the case is with the applicant (fields, materials, note).
+    correction: Mapped[dict | None] = mapped_column(JsonDocument)
+    # Why the case ended early (不予受理 / 终止), shown to the applicant.
+    end_reason: Mapped[str | None] = mapped_column(String(500))
+    # 统一出件: method, tracking number, results handed out.
+    delivery: Mapped[dict | None] = mapped_column(JsonDocument)
+    # When the worker must look at this case again (a card threshold, a timer, a promised
+    # material date); NULL when nothing is pending. Indexed: a sweep never scans all cases.
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), index=True)
+    # The earliest waiting BPMN timer, so a sweep restores the engine state only when due.
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+    theme_version: Mapped[ThemeVersion] = relationship(lazy="joined")
+    applicant: Mapped[User] = relationship()
+    tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id")
+    gaps: Mapped[list[MaterialGap]] = relationship(back_populates="case", order_by="MaterialGap.id")
+    comments: Mapped[list[CaseComment]] = relationship(
+        back_populates="case", order_by="CaseComment.id"
+    )
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    @property
+    def status_is_open(self) -> bool:
+        return CaseStatus(self.status).is_open
+
+
+class CaseTask(Base):
+    """A task of a case as inboxes see it: assignee (`claimed_by`), deadline and card.
+
+    For a BPMN task (`engine_task_id` set) the engine state is the truth and this row is its
+    projection; a task outside BPMN has no engine id nor BPMN element, and its row is the
+    truth. Both kinds live in the same inboxes, deadlines and card sweeps.
+    """
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (
+        Index("ix_case_tasks_department_status", "department_id", "status", "id"),
+        # The inbox sorts by due date within a department, keyset on (due_at, id).
+        Index("ix_case_tasks_department_status_due", "department_id", "status", "due_at", "id"),
+        Index("ix_case_tasks_claimed_status", "claimed_by_id", "status"),
+        # Cards are rare: the yellow/red filters, their counts and their due-date order are
+        # answered from this index alone (an empty filter must not walk the whole inbox).
+        Index(
+            "ix_case_tasks_department_status_card",
+            "department_id",
+            "status",
+            "card",
+            "due_at",
+            "id",
+        ),  # fmt: skip
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # Set for BPMN tasks only.
+    engine_task_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    bpmn_id: Mapped[str | None] = mapped_column(String(128))
+    # What a task outside BPMN is about (e.g. the rating that a 整改 answers).
+    subject: Mapped[dict | None] = mapped_column(JsonDocument)
+    name: Mapped[str] = mapped_column(String(128))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    item_code: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[dict | None] = mapped_column(JsonDocument)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # Deadline (限时办结): allowed working days from the item, due/yellow instants computed on
+    # the working-day calendar and moved by pauses; `card` is what the worker last decided.
+    allowed_days: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    yellow_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    card: Mapped[str] = mapped_column(String(8), default=Card.NONE)
+
+    case: Mapped[Case] = relationship(back_populates="tasks")
+    department: Mapped[Department] = relationship(lazy="joined")
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+
+
+class CaseComment(Base):
+    """A clerk's note on a case (internal, not shown to the applicant)."""
+
+    __tablename__ = "case_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+
+    case: Mapped[Case] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship(lazy="joined")
+
+
+class CaseNumberCounter(Base):
+    """Last case number issued per day; numbers are never reused."""
+
+    __tablename__ = "case_number_counters"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,89 @@
+"""One engine step of a locked case: restore its workflow, act, store, bring the rest along.
+
+    case, task = lock_for_action(session, actor, task_id)   # cases/locking.py
+    with engine_step(session, case, at) as step:
+        step.complete(task, decision_data(task, outcome))
+
+On leaving the block the state is stored, the task projection synced, deadlines and cards
+moved and the worker's next look scheduled (`after_engine_step`). An exception inside the
+block stores nothing; the request rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from engine import cases as engine_cases
+from engine.problems import CaseStepError, TaskNotReady
+from engine.timers import next_timer_at
+from webapp.cases.engine_state import restore_workflow, store_workflow
+from webapp.cases.locking import TAKEN
+from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
+from webapp.cases.tasks import reschedule_open_tasks, sync_tasks
+from webapp.deadlines import limits
+from webapp.domain_errors import Conflict
+
+
+class EngineStep:
+    """The case's workflow, restored on first use, with the engine's verbs."""
+
+    def __init__(self, case: Case, workflow: Any = None):
+        self.case = case
+        self._workflow = workflow
+
+    @property
+    def workflow(self) -> Any:
+        if self._workflow is None:
+            self._workflow = restore_workflow(self.case)
+        return self._workflow
+
+    def complete(self, task: CaseTask, data: dict) -> None:
+        """Complete the task's BPMN element with `data` and run the engine on."""
+        try:
+            engine_cases.complete_task(self.workflow, task.engine_task_id, data)
+        except TaskNotReady:
+            raise Conflict(TAKEN) from None
+        except CaseStepError as exc:
+            raise Conflict(str(exc)) from None
+
+    def cancel(self) -> None:
+        """End the case's process where it stands (不予受理, 终止, 撤回)."""
+        engine_cases.cancel_case(self.workflow)
+
+    def refresh_timers(self) -> None:
+        engine_cases.refresh_timers(self.workflow)
+
+    @property
+    def is_complete(self) -> bool:
+        return engine_cases.is_complete(self.workflow)
+
+
+@contextmanager
+def engine_step(
+    session, case: Case, at: dt.datetime, *, workflow: Any = None
+) -> Iterator[EngineStep]:
+    step = EngineStep(case, workflow)
+    yield step
+    after_engine_step(session, case, step.workflow, at)
+
+
+def after_engine_step(session, case: Case, workflow: Any, at: dt.datetime) -> None:
+    """Store the workflow, bring the projection and the deadlines up to date."""
+    store_workflow(case, workflow)
+    sync_tasks(session, case, engine_cases.open_tasks(workflow), at)
+    _hold_delivery_for_gaps(session, case, at)
+    limits.evaluate_cards(session, case, at)
+    case.next_timer_at = next_timer_at(workflow) if case.status_is_open else None
+    case.next_check_at = limits.next_check(case, at, case.next_timer_at)
+
+
+def _hold_delivery_for_gaps(session, case: Case, at: dt.datetime) -> None:
+    """A result waiting for a 容缺 material: its clock (and the case's) stops until it arrives."""
+    waiting = any(t.kind == TaskKind.DELIVERY and t.status == TaskStatus.OPEN for t in case.tasks)
+    missing = any(g.received_at is None for g in case.gaps)
+    if waiting and missing and not limits.is_paused(case):
+        limits.pause(session, case, "gap", at)
+        reschedule_open_tasks(case)

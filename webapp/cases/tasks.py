@@ -1,0 +1,138 @@
+"""A case's tasks as inboxes see them.
+
+BPMN tasks: the engine state is the truth and their rows are its projection, kept in step
+by `sync_tasks` after every engine step (cases/steps.py), so inboxes can be queried by
+department, claim, due date and card without loading any case. Tasks outside BPMN
+(`open_task`: 差评整改, 事后核查, 催办 replies) have no engine element; their row is the
+truth, with the same assignee, deadline and cards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.cases import OpenTask
+from webapp.accounts.models import Department, User
+from webapp.audit import trail
+from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
+from webapp.deadlines import limits
+from webapp.themes.published import published_theme
+
+
+def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at: dt.datetime):
+    """New ready BPMN tasks in (with their deadlines), vanished ones cancelled."""
+    version = case.theme_version
+    theme = published_theme(version)
+    ready = {t.task_id: t for t in ready_tasks}
+    known = {t.engine_task_id: t for t in case.tasks if t.engine_task_id is not None}
+    for engine_id, row in known.items():
+        if row.status in (TaskStatus.OPEN, TaskStatus.SUSPENDED) and engine_id not in ready:
+            before = row.status
+            row.status = TaskStatus.CANCELLED
+            trail.record(
+                session, None, "task.cancelled", case=case, task=row,
+                before={"task_status": before}, after={"task_status": TaskStatus.CANCELLED},
+            )  # fmt: skip
+    new = [t for t in ready.values() if t.task_id not in known]
+    if not new:
+        return
+    departments = {d.code: d.id for d in session.scalars(select(Department))}
+    for open_task in new:
+        routing = version.human_tasks[open_task.bpmn_id]
+        item = theme.item_of_task(open_task.bpmn_id)
+        row = CaseTask(
+            case=case,
+            kind=theme.task_kind(open_task.bpmn_id),
+            engine_task_id=open_task.task_id,
+            bpmn_id=open_task.bpmn_id,
+            name=open_task.name,
+            department_id=departments[routing["department"]],
+            item_code=item.code if item else None,
+            status=TaskStatus.OPEN,
+            created_at=at,
+            allowed_days=limits.allowed_days(theme, open_task.bpmn_id),
+        )
+        _opened(session, case, row, theme.yellow_card_at, routing["department"])
+
+
+def open_task(
+    session: Session,
+    case: Case,
+    *,
+    kind: TaskKind,
+    name: str,
+    department: Department,
+    allowed_days: Decimal,
+    at: dt.datetime,
+    assignee: User | None = None,
+    subject: dict | None = None,
+) -> CaseTask:
+    """Open a task outside BPMN in `department`'s inbox, due after `allowed_days`."""
+    if kind.in_bpmn:
+        raise ValueError(f"{kind} tasks come from the diagram, not from open_task")
+    row = CaseTask(
+        case=case,
+        kind=kind,
+        name=name,
+        department_id=department.id,
+        status=TaskStatus.OPEN,
+        created_at=at,
+        allowed_days=allowed_days,
+        subject=subject,
+        claimed_by=assignee,
+        claimed_at=at if assignee else None,
+    )
+    _opened(session, case, row, published_theme(case.theme_version).yellow_card_at, department.code)
+    return row
+
+
+def _opened(session: Session, case: Case, row: CaseTask, share: Decimal, department: str) -> None:
+    limits.schedule(case, row, share)
+    session.add(row)
+    session.flush()
+    trail.record(
+        session,
+        None,
+        "task.opened",
+        case=case,
+        task=row,
+        after={
+            "task_status": TaskStatus.OPEN,
+            "kind": row.kind,
+            "department": department,
+            "due_at": row.due_at.isoformat() if row.due_at else None,
+        },
+    )
+
+
+def reschedule_open_tasks(case: Case) -> None:
+    """After the clock paused or resumed: due and yellow instants move."""
+    share = published_theme(case.theme_version).yellow_card_at
+    for row in case.tasks:
+        if row.status in (TaskStatus.OPEN, TaskStatus.SUSPENDED):
+            limits.schedule(case, row, share)
+    limits.schedule_case(case)
+
+
+def decision_data(task: CaseTask, outcome: dict) -> dict:
+    """What the engine keeps of a clerk's action: the decision, for gateways to route on
+    (e.g. `Task_Seal_decision == "denied"`). Opinions, numbers and results live in the
+    task row and the audit trail; every engine variable is copied into every later task's
+    state, so keeping them out keeps each case's stored state small."""
+    return {f"{task.bpmn_id}_decision": outcome["decision"]}
+
+
+def mark_done(task: CaseTask, actor: User, outcome: dict, at: dt.datetime) -> dict:
+    """Close the task's row; returns the audit 'before' snapshot."""
+    before = {"task_status": task.status, "case_status": task.case.status}
+    task.status = TaskStatus.COMPLETED
+    task.completed_at = at
+    task.completed_by_id = actor.id
+    task.claimed_by_id = task.claimed_by_id or actor.id
+    task.outcome = outcome
+    return before

@@ -1,0 +1,1 @@
+"""限时办结: time limits, the clock's pauses, yellow/red cards and the worker's deadline sweep."""

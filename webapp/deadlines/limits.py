@@ -1,0 +1,205 @@
+"""限时办结: due dates, the clock's pauses, and yellow/red cards of tasks and cases.
+
+Every open task gets `due_at` = start + its committed working days on the Chinese calendar
+(engine/working_calendar.py), moved later by the case's pauses (补正, waiting for a 容缺
+material). `yellow_at` is when the theme's share of the allowed time is used. The case has
+the same pair for its overall promise. The worker looks at a case again at `next_check_at`,
+the earliest instant at which something could change; cards change only there or when a
+clerk acts, and each change is an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from engine.critical_path import promised_days
+from engine.working_calendar import Card, Deadline, Pause
+from webapp.audit import trail
+from webapp.cases.engine_state import spec_for
+from webapp.cases.models import Case, CaseTask, TaskStatus
+from webapp.clock import CHINA_TZ
+from webapp.process_cache import ProcessCache, version_key
+from webapp.themes.published import PublishedTheme, published_theme
+
+# The front desk's own steps: 受理 and 出件 are promised within one working day each.
+FRONT_DESK_DAYS = Decimal(1)
+PAST = dt.timedelta(microseconds=1)
+
+
+def allowed_days(theme: PublishedTheme, bpmn_id: str) -> Decimal:
+    """Committed working days of the task's item; the window's steps take FRONT_DESK_DAYS."""
+    item = theme.item_of_task(bpmn_id)
+    if item is not None and item.promised_days is not None:
+        return item.promised_days
+    return FRONT_DESK_DAYS
+
+
+def pauses_of(case: Case, since: dt.datetime | None = None) -> tuple[Pause, ...]:
+    """The case's clock pauses, clipped to start no earlier than `since`."""
+    result = []
+    for p in case.pauses or []:
+        start = dt.datetime.fromisoformat(p["start"])
+        end = dt.datetime.fromisoformat(p["end"]) if p.get("end") else None
+        if since is not None:
+            if end is not None and end <= since:
+                continue
+            start = max(start, since)
+        result.append(Pause(start, end))
+    return tuple(result)
+
+
+def is_paused(case: Case) -> bool:
+    return any(p.get("end") is None for p in case.pauses or [])
+
+
+def pause(session: Session, case: Case, reason: str, at: dt.datetime) -> None:
+    """Stop the clock (idempotent per reason)."""
+    if any(p.get("end") is None and p["reason"] == reason for p in case.pauses or []):
+        return
+    case.pauses = [*(case.pauses or []), {"start": at.isoformat(), "end": None, "reason": reason}]
+    trail.record(session, None, "clock.paused", case=case, after={"reason": reason})
+
+
+def resume(session: Session, case: Case, reason: str, at: dt.datetime) -> None:
+    changed = False
+    pauses = []
+    for p in case.pauses or []:
+        if p.get("end") is None and p["reason"] == reason:
+            p = {**p, "end": at.isoformat()}
+            changed = True
+        pauses.append(p)
+    if changed:
+        case.pauses = pauses
+        trail.record(session, None, "clock.resumed", case=case, after={"reason": reason})
+
+
+def task_deadline(case: Case, task: CaseTask) -> Deadline:
+    return Deadline(
+        started_at=task.created_at,
+        allowed_days=FRONT_DESK_DAYS if task.allowed_days is None else task.allowed_days,
+        pauses=pauses_of(case, since=task.created_at),
+    )
+
+
+def case_deadline(case: Case, total_days: Decimal) -> Deadline:
+    return Deadline(
+        started_at=case.accepted_at,
+        allowed_days=total_days,
+        pauses=pauses_of(case, case.accepted_at),
+    )
+
+
+def schedule(case: Case, task: CaseTask, share: Decimal) -> None:
+    """(Re)compute the task's due and yellow instants from its start and the case's pauses."""
+    deadline = task_deadline(case, task)
+    # While the clock is stopped the due instant is not known yet; inboxes still sort by the
+    # earliest it can be (as if the clock resumed at once), the card does not move meanwhile.
+    pauses = tuple(Pause(p.start, p.end or p.start) for p in deadline.pauses)
+    projected = Deadline(deadline.started_at, deadline.allowed_days, pauses)
+    task.due_at = projected.due_at()
+    task.yellow_at = projected.reached_at(share)
+
+
+def schedule_case(case: Case) -> None:
+    """The overall promise; while the clock is stopped the last known one stays shown."""
+    if case.accepted_at is not None:
+        due = case_deadline(case, case_total_days(case)).due_at()
+        if due is not None:
+            case.promised_at = due
+
+
+def evaluate_cards(session: Session, case: Case, now: dt.datetime) -> None:
+    """Move each open task's card (and the case's) to what the clock says; audit each change."""
+    share = published_theme(case.theme_version).yellow_card_at
+    for task in case.tasks:
+        if task.status != TaskStatus.OPEN:
+            continue
+        card = task_deadline(case, task).card(now, yellow_at=share)
+        if card != task.card:
+            before = task.card
+            task.card = card
+            trail.record(
+                session,
+                None,
+                f"task.card_{card.value}",
+                case=case,
+                task=task,
+                before={"card": before},
+                after={"card": card.value, "due_at": _iso(task.due_at)},
+            )
+    if case.accepted_at is None or not case.status_is_open:
+        return
+    card = case_deadline(case, case_total_days(case)).card(now, yellow_at=share)
+    if card != case.card:
+        before = case.card
+        case.card = card
+        trail.record(
+            session,
+            None,
+            f"case.card_{card.value}",
+            case=case,
+            before={"card": before},
+            after={"card": card.value, "promised_at": _iso(case.promised_at)},
+        )
+
+
+_TOTALS: ProcessCache[Decimal] = ProcessCache("case total days", maxsize=4096)
+
+
+def case_total_days(case: Case) -> Decimal:
+    """The case's overall promise: the heaviest chain of its selected items' committed days,
+    plus the front desk's 受理 and 出件."""
+    version = case.theme_version
+    selected = frozenset(case.selected_items or ())
+
+    def build() -> Decimal:
+        theme = published_theme(version)
+        days = {
+            item.task: allowed_days(theme, item.task)
+            for item in theme.items
+            if item.code in selected
+        }
+        spec, _ = spec_for(version)
+        return promised_days(spec, days) + 2 * FRONT_DESK_DAYS
+
+    return _TOTALS.get((version_key(version), selected), build)
+
+
+def next_check(case: Case, now: dt.datetime, timer_at: dt.datetime | None) -> dt.datetime | None:
+    """The earliest instant the worker must look at the case again, or None."""
+    instants: list[dt.datetime] = []
+    if timer_at is not None:
+        instants.append(timer_at)
+    # While the clock is stopped no card can move: only promises and timers are watched.
+    if case.status_is_open and not is_paused(case):
+        for task in case.tasks:
+            if task.status != TaskStatus.OPEN:
+                continue
+            if task.card == Card.NONE and task.yellow_at is not None:
+                instants.append(task.yellow_at)
+            if task.card != Card.RED and task.due_at is not None:
+                instants.append(task.due_at + PAST)  # red means strictly past due
+        if case.accepted_at is not None and case.card != Card.RED:
+            deadline = case_deadline(case, case_total_days(case))
+            share = published_theme(case.theme_version).yellow_card_at
+            if case.card == Card.NONE:
+                instants.append(deadline.reached_at(share))
+            if case.promised_at is not None:
+                instants.append(case.promised_at + PAST)
+    if case.status_is_open:
+        for gap in case.gaps:
+            if gap.received_at is None and gap.overdue_at is None:
+                instants.append(gap_deadline(gap.promised_date))
+    return min((i for i in instants if i is not None), default=None)
+
+
+def gap_deadline(promised: dt.date) -> dt.datetime:
+    """A promise "by 12 May" is broken at midnight after 12 May, Beijing time."""
+    return dt.datetime.combine(promised + dt.timedelta(days=1), dt.time(), CHINA_TZ)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,1 @@
+"""The e-licence wallet (电子证照)."""

@@ -1,0 +1,1 @@
+"""一套材料: the applicant's uploaded files, stored in the database."""

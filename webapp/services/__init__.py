@@ -1,1 +1,0 @@
-"""Domain services: take a session and the acting user, flush, never commit."""

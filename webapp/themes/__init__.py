@@ -1,0 +1,1 @@
+"""Themes (一件事): drafts, publishing, the typed published theme, its form and notice."""

@@ -1,0 +1,167 @@
+"""A published theme version, typed: its definition document read once into frozen objects.
+
+`ThemeVersion.definition` is the document `themes/shipped.py` writes (routing, items with
+their departments and terms, the merged form, the material set, the notice facts). This
+module is the only reader of that document: services, views and templates get a
+`PublishedTheme`, cached per version (versions are immutable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from forms import MaterialSet, MergedForm
+from forms.notice import NoticeSource
+from forms.themes import DEFAULT_YELLOW_CARD_AT, SELECTED_BY_GUIDANCE
+from webapp.cases.models import TaskKind
+from webapp.process_cache import ProcessCache, version_key
+from webapp.themes.models import ThemeVersion
+
+ON_DENIAL_LABELS = {"terminate": "任一事项不予许可时办件终止", "continue": "其他事项继续办理"}
+
+
+@dataclass(frozen=True)
+class ItemResultTerms:
+    """What granting the item produces (营业执照, 不动产权证书 …)."""
+
+    name: str
+    type: str | None
+    e_licence: bool
+
+
+@dataclass(frozen=True)
+class PublishedItem:
+    code: str
+    name: str
+    task: str  # the BPMN task that does the item
+    department: str | None  # department code
+    department_name: str
+    promised_days: Decimal | None  # 承诺时限, working days
+    legal_days: Decimal | None  # 法定时限
+    result: ItemResultTerms | None
+    selected_by: str | None = None  # "guidance": only when the decision table selects it
+    condition: str | None = None  # versions before guidance tables: a yes/no answer key
+
+    @property
+    def guided(self) -> bool:
+        return self.selected_by == SELECTED_BY_GUIDANCE
+
+    @property
+    def conditional(self) -> bool:
+        return self.guided or bool(self.condition)
+
+
+@dataclass(frozen=True)
+class PublishedTheme:
+    code: str
+    name: str
+    acceptance_task: str
+    delivery_task: str
+    on_denial: str  # "terminate" | "continue"
+    yellow_card_at: Decimal
+    items: tuple[PublishedItem, ...]
+    variables: Mapping[str, str]  # BPMN variable → item code (legacy: → answer key)
+    questions: tuple[str, ...]  # guidance question field keys, in asking order
+    # Guidance variable → field key; None for versions published before guidance tables.
+    question_variables: Mapping[str, str] | None
+    form: MergedForm  # the whole-theme merged form
+    materials: MaterialSet  # the whole-theme material set
+    notice: NoticeSource | None  # None for versions published before notices were kept
+
+    @property
+    def guided(self) -> bool:
+        return self.question_variables is not None
+
+    @property
+    def on_denial_label(self) -> str:
+        return ON_DENIAL_LABELS[self.on_denial]
+
+    def task_kind(self, bpmn_id: str | None) -> TaskKind:
+        if bpmn_id == self.acceptance_task:
+            return TaskKind.ACCEPTANCE
+        if bpmn_id == self.delivery_task:
+            return TaskKind.DELIVERY
+        return TaskKind.ITEM
+
+    def item(self, code: str | None) -> PublishedItem | None:
+        return next((i for i in self.items if i.code == code), None)
+
+    def item_of_task(self, bpmn_id: str | None) -> PublishedItem | None:
+        return next((i for i in self.items if i.task == bpmn_id), None)
+
+    @property
+    def conditional_items(self) -> tuple[str, ...]:
+        """Items only the guidance (or, in old versions, an answer) selects, in theme order."""
+        return tuple(i.code for i in self.items if i.conditional)
+
+    @property
+    def guided_items(self) -> tuple[str, ...]:
+        return tuple(i.code for i in self.items if i.guided)
+
+    def field_label(self, key: str) -> str:
+        return self.form.field(key).label if key in self.form else key
+
+
+def load_published_theme(definition: Mapping[str, Any]) -> PublishedTheme:
+    """Read a definition document (as stored on a theme or a version) into a PublishedTheme."""
+    question_variables = definition.get("question_variables")
+    return PublishedTheme(
+        code=definition["code"],
+        name=definition["name"],
+        acceptance_task=definition["acceptance_task"],
+        delivery_task=definition["delivery_task"],
+        on_denial=definition.get("on_denial", "terminate"),
+        yellow_card_at=Decimal(str(definition.get("yellow_card_at", DEFAULT_YELLOW_CARD_AT))),
+        items=tuple(_item(i) for i in definition.get("items", [])),
+        variables=MappingProxyType(dict(definition.get("variables", {}))),
+        questions=tuple(definition.get("questions", [])),
+        question_variables=(
+            MappingProxyType(dict(question_variables)) if question_variables is not None else None
+        ),
+        form=MergedForm.from_dict(definition["form"]),
+        materials=MaterialSet.from_dict(definition["materials"]),
+        notice=NoticeSource.from_dict(definition["notice"]) if "notice" in definition else None,
+    )
+
+
+def _item(data: Mapping[str, Any]) -> PublishedItem:
+    result = data.get("result")
+    return PublishedItem(
+        code=data["code"],
+        name=data["name"],
+        task=data["task"],
+        department=data.get("department"),
+        department_name=data.get("department_name", ""),
+        promised_days=_days(data.get("promised_days")),
+        legal_days=_days(data.get("legal_days")),
+        result=(
+            ItemResultTerms(
+                result.get("name", ""), result.get("type"), bool(result.get("e_licence"))
+            )
+            if result
+            else None
+        ),
+        selected_by=data.get("selected_by"),
+        condition=data.get("condition"),
+    )
+
+
+def form_document(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """The form and material set a version also keeps on their own (`ThemeVersion.form`)."""
+    return {"form": definition["form"], "materials": definition["materials"]}
+
+
+def _days(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+_PUBLISHED: ProcessCache[PublishedTheme] = ProcessCache("published themes")
+
+
+def published_theme(version: ThemeVersion) -> PublishedTheme:
+    """The version's typed theme, read once per process."""
+    return _PUBLISHED.get(version_key(version), lambda: load_published_theme(version.definition))

@@ -1,0 +1,204 @@
+"""Theme drafts and versions: analysts save, the server validates, admins publish.
+
+A published version is immutable and self-contained: diagram, engine spec, routing of
+its tasks and a snapshot of its items and form, so later catalog edits never change a
+running case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.problems import Problem, ThemeInvalid
+from engine.theme_spec import compile_theme
+from webapp.accounts.models import Department, Role, User
+from webapp.audit import trail
+from webapp.cases.engine_state import serializer
+from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.themes import theme_forms
+from webapp.themes.lookup import latest_draft, latest_version
+from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
+from webapp.themes.published import PublishedTheme, form_document, load_published_theme
+
+FRONT_DESK = "FRONT_DESK"
+
+
+def lane_departments(session: Session) -> dict[str, str]:
+    """Lane name → department code, from the departments table (configurable, not code)."""
+    mapping = {}
+    for dept in session.scalars(select(Department)):
+        mapping[dept.name] = dept.code
+        for lane in dept.lane_names or []:
+            mapping[lane] = dept.code
+    return mapping
+
+
+def compile_draft(session: Session, theme: Theme, bpmn_xml: str, guidance_dmn: str | None = None):
+    """Compile the diagram and the guidance table and check both against the theme's
+    definition; raise ThemeInvalid with the problems of both at once."""
+    problems: list[Problem] = []
+    compiled = None
+    typed = load_published_theme(theme.definition)
+    try:
+        compiled = compile_theme(bpmn_xml, lane_departments(session))
+        problems += _check_against_definition(typed, compiled.human_tasks)
+    except ThemeInvalid as exc:
+        problems += exc.problems
+    try:
+        theme_forms.compile_version_guidance(typed, guidance_dmn)
+    except ThemeInvalid as exc:
+        problems += exc.problems
+    if problems:
+        raise ThemeInvalid(problems)
+    return compiled
+
+
+def current_diagram(session: Session, theme: Theme) -> str | None:
+    """The BPMN of the newest draft, else of the newest version."""
+    draft = latest_draft(session, theme)
+    if draft is not None:
+        return draft.bpmn_xml
+    version = latest_version(session, theme)
+    return version.bpmn_xml if version is not None else None
+
+
+def save_guidance(session: Session, actor: User, theme: Theme, dmn_xml: str) -> ThemeDraft:
+    """An edited guidance table becomes a new draft with the current diagram; both are
+    checked together, since the table names the items and the diagram's variables follow."""
+    bpmn = current_diagram(session, theme)
+    if bpmn is None:
+        raise NotFound("该主题还没有流程图")
+    return save_draft(session, actor, theme, bpmn, guidance_dmn=dmn_xml)
+
+
+def current_guidance(session: Session, theme: Theme) -> str | None:
+    """The guidance table of the newest draft, else of the newest version."""
+    draft = latest_draft(session, theme)
+    if draft is not None:
+        return draft.guidance_dmn
+    version = latest_version(session, theme)
+    return version.guidance_dmn if version is not None else None
+
+
+def _check_against_definition(theme: PublishedTheme, human_tasks: dict) -> list[Problem]:
+    problems = []
+    for bpmn_id, label in ((theme.acceptance_task, "综合受理"), (theme.delivery_task, "统一出件")):
+        task = human_tasks.get(bpmn_id)
+        if task is None:
+            problems.append(Problem(f"图中缺少{label}任务 {bpmn_id}（主题定义要求）", bpmn_id))
+        elif task.department != FRONT_DESK:
+            problems.append(Problem(f"{label}任务应位于综合窗口泳道，现位于“{task.lane}”", bpmn_id))
+    for item in theme.items:
+        task = human_tasks.get(item.task)
+        if task is None:
+            problems.append(Problem(f"图中缺少事项“{item.name}”的任务 {item.task}", item.task))
+        elif item.department and task.department != item.department:
+            problems.append(
+                Problem(
+                    f"事项“{item.name}”属于{item.department_name or item.department}，"
+                    f"其任务却在“{task.lane}”泳道",
+                    item.task,
+                )
+            )
+    return problems
+
+
+def save_draft(
+    session: Session,
+    actor: User,
+    theme: Theme,
+    bpmn_xml: str,
+    guidance_dmn: str | None = None,
+) -> ThemeDraft:
+    """Keep the analyst's diagram whatever it contains; record whether it can be published.
+
+    Without `guidance_dmn` the draft keeps the guidance table of the newest draft (or
+    version): saving a diagram never drops the table that goes with it.
+    """
+    if not actor.has_role(Role.ANALYST, Role.ADMIN):
+        raise Forbidden("只有业务分析人员可以编辑流程图")
+    if guidance_dmn is None:
+        guidance_dmn = current_guidance(session, theme)
+    try:
+        compile_draft(session, theme, bpmn_xml, guidance_dmn)
+        problems: list[Problem] = []
+    except ThemeInvalid as exc:
+        problems = exc.problems
+    draft = ThemeDraft(
+        theme_id=theme.id,
+        bpmn_xml=bpmn_xml,
+        guidance_dmn=guidance_dmn,
+        valid=not problems,
+        problems=[p.as_dict() for p in problems],
+        author_id=actor.id,
+    )
+    session.add(draft)
+    session.flush()
+    trail.record(
+        session,
+        actor,
+        "theme.draft_saved",
+        theme=theme,
+        after={"draft_id": draft.id, "valid": draft.valid, "problems": len(problems)},
+    )
+    return draft
+
+
+def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> ThemeVersion:
+    """Publish a valid draft as the theme's next immutable version."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden("只有管理员可以发布主题版本")
+    theme = draft.theme
+    try:
+        compiled = compile_draft(session, theme, draft.bpmn_xml, draft.guidance_dmn)
+    except ThemeInvalid as exc:
+        raise Invalid(
+            "草稿未通过校验，不能发布", details=[p.as_dict() for p in exc.problems]
+        ) from None
+    # Lock the theme row so two admins publishing at once get distinct numbers.
+    session.execute(select(Theme.id).where(Theme.id == theme.id).with_for_update()).one()
+    current = (
+        session.scalar(
+            select(func.max(ThemeVersion.number)).where(ThemeVersion.theme_id == theme.id)
+        )
+        or 0
+    )
+    latest = latest_version(session, theme)
+    if latest is not None and latest.draft_id == draft.id:
+        raise Conflict(f"该草稿已发布为第 {latest.number} 版")
+    version = ThemeVersion(
+        theme_id=theme.id,
+        number=current + 1,
+        bpmn_xml=draft.bpmn_xml,
+        guidance_dmn=draft.guidance_dmn,
+        spec=serializer.spec_to_dict(compiled),
+        human_tasks={
+            k: {"name": t.name, "lane": t.lane, "department": t.department}
+            for k, t in compiled.human_tasks.items()
+        },
+        definition=theme.definition,
+        form=form_document(theme.definition),
+        draft_id=draft.id,
+        published_by_id=actor.id if actor else None,
+        digest=hashlib.sha256(
+            json.dumps(
+                [draft.bpmn_xml, draft.guidance_dmn, theme.definition],
+                sort_keys=True,
+                ensure_ascii=False,
+            ).encode()
+        ).hexdigest(),
+    )
+    session.add(version)
+    session.flush()
+    trail.record(
+        session,
+        actor,
+        "theme.published",
+        theme=theme,
+        after={"version": version.number, "draft_id": draft.id},
+    )
+    return version
