@@ -76,7 +76,7 @@ def form_json_schema(form: MergedForm, title: str | None = None) -> dict[str, An
 
 
 def _always_required(f: MergedField) -> bool:
-    return f.question or any(u.required and u.when is None for u in f.usages)
+    return f.required_given(lambda when: when is None)
 
 
 def _property(f: MergedField) -> dict[str, Any]:

@@ -8,7 +8,7 @@ and the items, at publish time, never silently resolved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -70,10 +70,16 @@ class MergedField:
     def required_by(self) -> tuple[str, ...]:
         return tuple(u.item for u in self.usages if u.required)
 
+    def required_given(self, holds: Callable[[Any], bool]) -> bool:
+        """The one "required" rule: a theme question always is; otherwise the field is
+        required when ANY item requires it and that item's condition (`when`, None for
+        none) holds — one item needing the answer is enough."""
+        return self.question or any(u.required and holds(u.when) for u in self.usages)
+
     @property
     def required(self) -> bool:
         """Required by any item (maybe under its condition), or a theme question."""
-        return self.question or any(u.required for u in self.usages)
+        return self.required_given(lambda _when: True)
 
     @property
     def options(self) -> tuple:

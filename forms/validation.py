@@ -186,7 +186,7 @@ class _Visibility:
         return self._shown[key]
 
     def required(self, f: MergedField) -> bool:
-        return f.question or any(u.required and self._holds(u.when) for u in f.usages)
+        return f.required_given(self._holds)
 
     def _holds(self, when: Any) -> bool:
         if when is None:

@@ -306,3 +306,12 @@ def test_id_of_a_county_that_did_not_exist_at_birth(form, answers):
     assert (error.key, error.message, error.code) == (
         "tax_agent.id_number", "办税人身份证号中的出生日期或地址码无效", "component",
     )  # fmt: skip
+
+
+def test_a_field_one_item_requires_is_required_though_another_makes_it_optional(form, answers):
+    # 设立登记 asks for the 财务负责人 optionally, 税务 requires him: one item is enough.
+    uses = {u.item: u.required for u in form.field("finance_officer.name").usages}
+    assert uses == {"SAMR-QYSLDJ": False, "TAX-SSSXBL": True}
+    del answers["finance_officer.name"]
+    errors = {e.key: e.code for e in validate_application(form, answers)}
+    assert errors == {"finance_officer.name": "required"}
