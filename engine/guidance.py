@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -207,10 +208,15 @@ def _find_table(root: etree._Element) -> tuple[etree._Element | None, list[Probl
     return tables[0], []
 
 
+_SCHEMA_LOCK = threading.Lock()
+
+
 @cache
 def _schema() -> BpmnValidator:
-    # Loading the DMN 1.3 schema takes a while; once per process.
-    return BpmnValidator(SCHEMAS[DMN_NS])
+    # Loading the DMN 1.3 schema takes a while: once per process. `@cache` alone is not a
+    # lock, and lxml crashed (SIGSEGV) when server threads built the schema at once.
+    with _SCHEMA_LOCK:
+        return BpmnValidator(SCHEMAS[DMN_NS])
 
 
 def _schema_problems(root: etree._Element) -> list[Problem]:

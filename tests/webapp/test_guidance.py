@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import select
+from stdnum.cn.uscc import calc_check_digit as calc_check
 
 from webapp.cases.engine_state import restore_workflow
 from webapp.models import Case, Theme, ThemeDraft, ThemeVersion
@@ -326,3 +327,30 @@ def test_a_version_published_before_guidance_tables_still_decides_by_its_answer(
     assert "HF-DWJCDJ" in yes.selected and "HF-DWJCDJ" not in no.selected
     assert (yes.variables, no.variables) == ({"housing_fund": True}, {"housing_fund": False})
     assert theme_forms.guidance_reasons(legacy, yes) == {}
+
+
+def test_a_registered_restaurant_brings_its_licence_as_an_e_licence(login, session):
+    # Already registered: the 营业执照 is not produced in this case (设立登记 is not selected),
+    # so the material set must not say it will be; the e-licence replaces it.
+    answers = restaurant_answers()
+    base = "91441322MA4W3Q5K1"
+    answers.update({"enterprise.registered": True, "enterprise.uscc": base + calc_check(base)})
+    applicant = login("zhangsan")
+    response = applicant.post_form(
+        RESTAURANT_APPLY, data=form_fields(answers) + [("csrf_token", applicant.csrf)]
+    )
+    case = case_of(session, response)
+    assert "SAMR-QYSLDJ" not in case.selected_items
+    page = applicant.get(f"/applicant/cases/{case.case_no}").get_data(as_text=True)
+    licence_row = page.split('data-material="CL-YYZZ"')[1].split("</tr>")[0]
+    assert "可调用电子证照“营业执照”" in licence_row
+    assert "办理后生成" not in licence_row
+
+    # Not registered: the licence is produced in the theme, and said so.
+    response = applicant.post_form(
+        RESTAURANT_APPLY, data=form_fields(restaurant_answers()) + [("csrf_token", applicant.csrf)]
+    )
+    case = case_of(session, response)
+    page = applicant.get(f"/applicant/cases/{case.case_no}").get_data(as_text=True)
+    licence_row = page.split('data-material="CL-YYZZ"')[1].split("</tr>")[0]
+    assert "由本主题“企业设立登记”办理后生成" in licence_row

@@ -26,8 +26,7 @@ from webapp.themes.published import published_theme
 
 def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at: dt.datetime):
     """New ready BPMN tasks in (with their deadlines), vanished ones cancelled."""
-    version = case.theme_version
-    theme = published_theme(version)
+    theme = published_theme(case.theme_version)
     ready = {t.task_id: t for t in ready_tasks}
     known = {t.engine_task_id: t for t in case.tasks if t.engine_task_id is not None}
     for engine_id, row in known.items():
@@ -43,7 +42,7 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
         return
     departments = {d.code: d.id for d in session.scalars(select(Department))}
     for open_task in new:
-        routing = version.human_tasks[open_task.bpmn_id]
+        department = theme.task_departments[open_task.bpmn_id]
         item = theme.item_of_task(open_task.bpmn_id)
         row = CaseTask(
             case=case,
@@ -51,13 +50,13 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
             engine_task_id=open_task.task_id,
             bpmn_id=open_task.bpmn_id,
             name=open_task.name,
-            department_id=departments[routing["department"]],
+            department_id=departments[department],
             item_code=item.code if item else None,
             status=TaskStatus.OPEN,
             created_at=at,
             allowed_days=limits.allowed_days(theme, open_task.bpmn_id),
         )
-        _opened(session, case, row, theme.yellow_card_at, routing["department"])
+        _opened(session, case, row, theme.yellow_card_at, department)
 
 
 def open_task(

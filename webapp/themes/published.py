@@ -9,7 +9,7 @@ module is the only reader of that document: services, views and templates get a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -71,6 +71,8 @@ class PublishedTheme:
     form: MergedForm  # the whole-theme merged form
     materials: MaterialSet  # the whole-theme material set
     notice: NoticeSource | None  # None for versions published before notices were kept
+    # BPMN user task → the department code of its lane (the version's compiled routing).
+    task_departments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def guided(self) -> bool:
@@ -106,8 +108,11 @@ class PublishedTheme:
         return self.form.field(key).label if key in self.form else key
 
 
-def load_published_theme(definition: Mapping[str, Any]) -> PublishedTheme:
-    """Read a definition document (as stored on a theme or a version) into a PublishedTheme."""
+def load_published_theme(
+    definition: Mapping[str, Any], human_tasks: Mapping[str, Mapping[str, Any]] | None = None
+) -> PublishedTheme:
+    """Read a definition document (as stored on a theme or a version) into a PublishedTheme;
+    `human_tasks` is a version's routing of its user tasks (none for an unpublished theme)."""
     question_variables = definition.get("question_variables")
     return PublishedTheme(
         code=definition["code"],
@@ -125,6 +130,9 @@ def load_published_theme(definition: Mapping[str, Any]) -> PublishedTheme:
         form=MergedForm.from_dict(definition["form"]),
         materials=MaterialSet.from_dict(definition["materials"]),
         notice=NoticeSource.from_dict(definition["notice"]) if "notice" in definition else None,
+        task_departments=MappingProxyType(
+            {bpmn_id: task["department"] for bpmn_id, task in (human_tasks or {}).items()}
+        ),
     )
 
 
@@ -164,4 +172,7 @@ _PUBLISHED: ProcessCache[PublishedTheme] = ProcessCache("published themes")
 
 def published_theme(version: ThemeVersion) -> PublishedTheme:
     """The version's typed theme, read once per process."""
-    return _PUBLISHED.get(version_key(version), lambda: load_published_theme(version.definition))
+    return _PUBLISHED.get(
+        version_key(version),
+        lambda: load_published_theme(version.definition, version.human_tasks),
+    )

@@ -177,26 +177,6 @@ def _legacy_decision(theme: PublishedTheme, typed: dict) -> ItemDecision:
     return ItemDecision(typed, selected, variables)
 
 
-def selected_item_codes(version: ThemeVersion, answers: Mapping[str, Any]) -> list[str]:
-    """Items of an application: unconditional ones and those its guidance answers select."""
-    return list(decide_items(version, answers).selected)
-
-
-def question_answers(version: ThemeVersion, answers: Mapping[str, Any]) -> dict:
-    """`answers` with the question answers typed (an unticked yes/no question is False)."""
-    return {**answers, **decide_items(version, answers).answers}
-
-
-def process_variables(version: ThemeVersion, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The BPMN variables: for each, whether its item is selected for this application."""
-    return decide_items(version, answers).variables
-
-
-def form_for(version: ThemeVersion, answers: Mapping[str, Any]) -> MergedForm:
-    """The one form of the items these guidance answers select."""
-    return version_form(version).for_items(decide_items(version, answers).selected)
-
-
 def check_application(version: ThemeVersion, answers: dict) -> tuple[dict, list[dict]]:
     """(storable answers, []) or ({}, field errors in Chinese) — all errors at once."""
     decision = decide_items(version, answers)

@@ -144,7 +144,6 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
     and every error at once; `draft` is the saved draft being continued, if any."""
     decision = theme_forms.decide_items(version, answers)
     form = theme_forms.version_form(version).for_items(decision.selected)
-    materials = published_theme(version).materials
     selected = set(decision.selected)
     # Which conditional items the guidance answers switched on, and why (rule descriptions).
     reasons = theme_forms.guidance_reasons(version, decision)
@@ -157,7 +156,6 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
         form=form,
         answers=answers,
         errors=errors,
-        materials=materials,
         selected=selected,
         guided=guided,
         guide_url=guide_url,
