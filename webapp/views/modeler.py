@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, render_template
 
 from webapp.access_policy import Function
 from webapp.db import db_session
+from webapp.domain_errors import NotFound
+from webapp.http_headers import xml_document
 from webapp.themes import publishing
 from webapp.themes.lookup import get_theme, latest_draft, latest_version, list_themes
 
@@ -38,8 +40,8 @@ def diagram(code: str):
     session = db_session()
     xml = publishing.current_diagram(session, get_theme(session, code))
     if xml is None:
-        return Response("", status=404)
-    return Response(xml, mimetype="application/xml")
+        raise NotFound("该主题还没有流程图")
+    return xml_document(xml, f"{code}.bpmn")
 
 
 @bp.get("/themes/<code>/guidance")
@@ -57,5 +59,5 @@ def guidance_table(code: str):
     session = db_session()
     xml = publishing.current_guidance(session, get_theme(session, code))
     if not xml:
-        return Response("", status=404)
-    return Response(xml, mimetype="application/xml")
+        raise NotFound("该主题还没有导办决策表")
+    return xml_document(xml, f"{code}-guidance.dmn")
