@@ -14,9 +14,10 @@ api = Api()
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    from webapp.accounts.models import User
+def _load_user(token: str):
+    # The cookie holds a login session's token, not a user id: an ended session (logout,
+    # password change, reset) loads nobody, whatever the cookie says.
+    from webapp.accounts.sessions import user_for_token
     from webapp.db import db_session
 
-    user = db_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    return user_for_token(db_session(), token)

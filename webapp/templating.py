@@ -29,6 +29,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.filters["action_label"] = lambda v: EVENT_LABELS.get(v, v)
     app.jinja_env.filters["case_status"] = lambda v: CASE_STATUS_LABELS.get(v, v)
+    app.jinja_env.filters["role_label"] = lambda v: Role(v).label
     app.context_processor(_navigation)
 
 

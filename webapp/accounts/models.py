@@ -14,7 +14,7 @@ import enum
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from webapp.db import Base, UtcDateTime
 
@@ -91,11 +91,15 @@ class User(UserMixin, Base):
         lazy="selectin", cascade="all, delete-orphan", order_by="RoleGrant.id"
     )
 
+    # The login session this user object was loaded through (see LoginSession); Flask-Login
+    # keeps it in the signed cookie instead of the user id.
+    login_token = None  # str | None; a plain attribute, not a column
+
+    def get_id(self) -> str | None:
+        return self.login_token
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt by default
-
-    def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:
@@ -133,3 +137,20 @@ class User(UserMixin, Base):
             if g.department is not None:
                 seen.setdefault(g.department.id, g.department)
         return list(seen.values())
+
+
+class LoginSession(Base):
+    """A server-side login session. The browser holds only its random token (in the signed
+    session cookie); logging out ends the row, so a copied cookie stops working at once,
+    and a password change or reset ends the user's other sessions."""
+
+    __tablename__ = "login_sessions"
+
+    # SHA-256 of the token: a leaked table does not hand out live sessions.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    ended_why: Mapped[str | None] = mapped_column(String(16))  # logout | password | reset
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -54,6 +54,8 @@ EVENT_LABELS = {
     "theme.loaded": "载入主题",
     "user.created": "创建账号",
     "user.role_granted": "授予角色",
+    "user.password_changed": "修改密码",
+    "user.password_reset": "管理员重置密码",
 }
 
 

@@ -4,7 +4,7 @@ Importing this package registers every table on `Base.metadata` (alembic's env a
 app factory do); code may import a model from here or from its domain's `models` module.
 """
 
-from webapp.accounts.models import Department, Role, RoleGrant, User
+from webapp.accounts.models import Department, LoginSession, Role, RoleGrant, User
 from webapp.applications.models import ApplicationDraft
 from webapp.audit.models import AuditEvent
 from webapp.cases.models import (
@@ -20,6 +20,7 @@ from webapp.cases.models import (
 from webapp.front_desk.models import MaterialGap
 from webapp.licences.models import ELicence
 from webapp.materials.models import MaterialBlob, MaterialFile
+from webapp.rate_limits.models import RateLimitWindow
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 
 __all__ = [
@@ -32,10 +33,12 @@ __all__ = [
     "CaseStatus",
     "CaseTask",
     "Department",
+    "LoginSession",
     "ELicence",
     "MaterialBlob",
     "MaterialFile",
     "MaterialGap",
+    "RateLimitWindow",
     "Role",
     "RoleGrant",
     "TaskKind",

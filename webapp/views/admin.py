@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from webapp.access_policy import Function
+from webapp.accounts import sessions
+from webapp.accounts.models import User
 from webapp.db import db_session
 from webapp.domain_errors import Invalid, NotFound
 from webapp.themes import figures as theme_figures
@@ -55,3 +58,25 @@ def publish(draft_id: int):
     session.commit()
     flash(f"{draft.theme.name} 第 {version.number} 版已发布，新申请将使用该版本")
     return redirect(url_for("admin.themes_list"))
+
+
+@bp.get("/users")
+@requires(Function.PUBLISH)
+def users():
+    """Accounts, with a password reset for each (the temporary password is shown once)."""
+    rows = db_session().scalars(select(User).order_by(User.id))
+    return render_template("admin/users.html", users=rows, temporary=session.pop("yjs_temp", None))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@requires(Function.PUBLISH)
+def reset_password(user_id: int):
+    db = db_session()
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound("账号不存在")
+    temporary = sessions.reset_password(db, current_user, user)
+    db.commit()
+    # Shown once on the next page; kept in the signed session only until then.
+    session["yjs_temp"] = {"user": user.username, "password": temporary}
+    return redirect(url_for("admin.users"))

@@ -16,6 +16,12 @@ class LoginInput(StrictSchema):
     next = fields.String(load_default=None)
 
 
+class PasswordChangeInput(StrictSchema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    confirm_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
 class GapInput(StrictSchema):
     material = fields.String(required=True, validate=validate.Length(min=1, max=64))
     promised_date = fields.Date(required=True, metadata={"description": "承诺补齐日期"})

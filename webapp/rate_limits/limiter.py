@@ -1,0 +1,82 @@
+"""Fixed-window rate limits stored in `rate_limit_windows`.
+
+Every app process and worker shares the counters, so a limit holds however many processes
+serve the product. A hit is one atomic upsert (INSERT … ON CONFLICT DO UPDATE, on SQLite and
+PostgreSQL alike): two requests at once both count. Used for logins (per account and per
+client address) and, later, for the public progress query and one-time codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import case, delete, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from webapp.clock import now as clock_now
+from webapp.db import UtcDateTime
+from webapp.rate_limits.models import RateLimitWindow
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    max_hits: int
+    window: dt.timedelta
+    message: str  # what the person is told when the limit is reached
+
+
+# Failed logins. Per account: slows guessing one password to 5 tries per quarter hour. Per
+# address: stops one client spraying many accounts, yet leaves room for a service hall
+# where many clerks share one address.
+LOGIN_PER_ACCOUNT = Limit(
+    "login-account", 5, dt.timedelta(minutes=15), "该账号登录失败次数过多，请 15 分钟后再试"
+)
+LOGIN_PER_ADDRESS = Limit(
+    "login-address", 50, dt.timedelta(minutes=15), "登录失败次数过多，请 15 分钟后再试"
+)
+
+
+def _key(limit: Limit, subject: str) -> str:
+    return f"{limit.name}:{hashlib.sha256(subject.encode('utf-8')).hexdigest()}"
+
+
+def is_blocked(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None):
+    """Whether `subject` has used up `limit` in its current window."""
+    now = now or clock_now()
+    row = session.get(RateLimitWindow, _key(limit, subject))
+    return row is not None and row.window_start > now - limit.window and row.hits >= limit.max_hits
+
+
+def record_hit(session: Session, limit: Limit, subject: str, now: dt.datetime | None = None):
+    """Count one hit; a window older than `limit.window` starts over at this hit."""
+    now = now or clock_now()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = RateLimitWindow.__table__
+    expired = table.c.window_start <= now - limit.window
+    stmt = insert(table).values(key=_key(limit, subject), window_start=now, hits=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "hits": case((expired, 1), else_=table.c.hits + 1),
+            "window_start": case(
+                (expired, literal(now, UtcDateTime())), else_=table.c.window_start
+            ),
+        },
+    )
+    session.execute(stmt)
+
+
+def reset(session: Session, limit: Limit, subject: str) -> None:
+    session.execute(delete(RateLimitWindow).where(RateLimitWindow.key == _key(limit, subject)))
+
+
+def hits(session: Session, limit: Limit, subject: str) -> int:
+    row = session.scalar(
+        select(RateLimitWindow.hits).where(RateLimitWindow.key == _key(limit, subject))
+    )
+    return row or 0
