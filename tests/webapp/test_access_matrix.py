@@ -1,0 +1,428 @@
+"""Who may do what: every route of the app × every kind of user, one expected answer each.
+
+The table below is the access policy (webapp/access_policy.py) written out per route. The
+URL map is checked against it, so a new route fails the suite until someone decides, in a
+row of the table, who may use it. Each (endpoint, method, actor) is its own test, run
+against one shared world (built once for the module) and rolled back after every request,
+so what one request changes (a grant, a logout, a publication) no other request sees.
+
+Answers, as a user meets them:
+- ok     the route let the user through: 2xx, a redirect (not to the login page), or a
+         409/422 from a write the world does not allow (the access checks came first)
+- login  anonymous: 401 JSON under /api/, a redirect to /login?next=… for pages
+- 403    forbidden: the user's role does not serve the route's function
+- 404    hidden: the function fits, but this case, task, file or draft is not theirs, and
+         nothing is revealed about it
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask, url_for
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import sessionmaker
+
+from tests.conftest import UserClient, _csrf_from
+from webapp.accounts.users import DEMO_PASSWORD
+from webapp.cases.case_forms import materials_to_hand_in
+from webapp.clock import today
+from webapp.models import Case, CaseTask, MaterialFile, TaskStatus, User
+from webapp.themes.published import published_theme
+
+from .conftest import enterprise_answers, form_fields
+
+THEME = "enterprise-opening"
+THEME_DIR = Path(__file__).resolve().parents[2] / "processes" / "themes" / THEME
+BPMN = (THEME_DIR / "process.bpmn").read_text(encoding="utf-8")
+DMN = (THEME_DIR / "guidance.dmn").read_text(encoding="utf-8")
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
+PROMISED = (today() + dt.timedelta(days=30)).isoformat()  # a 容缺 material's promised date
+
+# The world the rows speak of: zhangsan's case (no 公积金, so HF has no task in it), taken
+# in by the window with a 容缺 gap; its open task is SAMR's. samr is involved in the case,
+# hf is an approver of an uninvolved department. The file is one SAMR's item asks for.
+#
+# endpoint                         method anonymous zhangsan lisi window samr hf analyst admin
+ACCESS_TABLE = """
+# Public: the hall's notices, logging in, the API description, health, static files.
+# "/" sends each user to their home page, anonymous ones to the login page.
+static                             GET    ok        ok       ok   ok     ok   ok ok      ok
+health.healthz                     GET    ok        ok       ok   ok     ok   ok ok      ok
+api-docs.openapi_json              GET    ok        ok       ok   ok     ok   ok ok      ok
+auth.index                         GET    ok        ok       ok   ok     ok   ok ok      ok
+auth.login                         GET    ok        ok       ok   ok     ok   ok ok      ok
+auth.login                         POST   ok        ok       ok   ok     ok   ok ok      ok
+notice.page                        GET    ok        ok       ok   ok     ok   ok ok      ok
+api_themes.notice                  GET    ok        ok       ok   ok     ok   ok ok      ok
+# Any account.
+auth.logout                        POST   login     ok       ok   ok     ok   ok ok      ok
+api_themes.list_themes             GET    login     ok       ok   ok     ok   ok ok      ok
+
+# Applying: applicants; a draft, a case and its files only their own.
+applicant.home                     GET    login     ok       ok   403    403  403 403    403
+applicant.apply                    GET    login     ok       ok   403    403  403 403    403
+applicant.submit                   POST   login     ok       ok   403    403  403 403    403
+applicant.save_draft               POST   login     ok       ok   403    403  403 403    403
+api_cases.submit                   POST   login     ok       ok   403    403  403 403    403
+applicant.continue_draft           GET    login     ok       404  403    403  403 403    403
+applicant.case_page                GET    login     ok       404  403    403  403 403    403
+applicant.correct                  GET    login     ok       404  403    403  403 403    403
+applicant.resubmit                 POST   login     ok       404  403    403  403 403    403
+applicant.withdraw                 POST   login     ok       404  403    403  403 403    403
+materials.upload                   POST   login     ok       404  403    403  403 403    403
+materials.remove                   POST   login     ok       404  403    403  403 403    403
+
+# A case's progress and files: its applicant, the front desk, an involved approver. Open to
+# any account, so whoever may not see the case (analysts and admins too) meets a 404.
+api_cases.get_case                 GET    login     ok       404  ok     ok   404 404    404
+materials.show                     GET    login     ok       404  ok     ok   404 404    404
+
+# The workbench: clerks. A case when their department is involved (the front desk: always),
+# a task when it is their department's: the window's clerks do not act on SAMR's task.
+clerk.inbox                        GET    login     403      403  ok     ok   ok  403    403
+api_tasks.inbox_list               GET    login     403      403  ok     ok   ok  403    403
+clerk.case_page                    GET    login     403      403  ok     ok   404 403    403
+clerk.diagram                      GET    login     403      403  ok     ok   404 403    403
+clerk.comment                      POST   login     403      403  ok     ok   404 403    403
+clerk.task_page                    GET    login     403      403  404    ok   404 403    403
+clerk.act                          POST   login     403      403  404    ok   404 403    403
+clerk.claim                        POST   login     403      403  404    ok   404 403    403
+clerk.unclaim                      POST   login     403      403  404    ok   404 403    403
+clerk.assign                       POST   login     403      403  404    ok   404 403    403
+api_tasks.claim                    POST   login     403      403  404    ok   404 403    403
+api_tasks.unclaim                  POST   login     403      403  404    ok   404 403    403
+api_tasks.assign                   POST   login     403      403  404    ok   404 403    403
+api_tasks.complete                 POST   login     403      403  404    ok   404 403    403
+api_tasks.action_grant             POST   login     403      403  404    ok   404 403    403
+api_tasks.action_deny              POST   login     403      403  404    ok   404 403    403
+# The front desk's actions too: samr gets past the access checks to a 422 (not an
+# acceptance or delivery task), the window's clerks not even that far.
+api_tasks.action_accept            POST   login     403      403  404    ok   404 403    403
+api_tasks.action_accept_with_gap   POST   login     403      403  404    ok   404 403    403
+api_tasks.action_correct           POST   login     403      403  404    ok   404 403    403
+api_tasks.action_refuse            POST   login     403      403  404    ok   404 403    403
+api_tasks.action_deliver           POST   login     403      403  404    ok   404 403    403
+# 容缺材料 arrive at the window: the front desk only, not the approvers.
+clerk.gap_received                 POST   login     403      403  ok     403  403 403    403
+
+# Modelling: analysts, and admins (who publish what is modelled).
+modeler.themes_list                GET    login     403      403  403    403  403 ok     ok
+modeler.edit                       GET    login     403      403  403    403  403 ok     ok
+modeler.diagram                    GET    login     403      403  403    403  403 ok     ok
+modeler.guidance                   GET    login     403      403  403    403  403 ok     ok
+modeler.guidance_table             GET    login     403      403  403    403  403 ok     ok
+api_themes.save_draft              POST   login     403      403  403    403  403 ok     ok
+api_themes.save_guidance           POST   login     403      403  403    403  403 ok     ok
+
+# Publishing: admins only.
+admin.themes_list                  GET    login     403      403  403    403  403 403    ok
+admin.figures                      GET    login     403      403  403    403  403 403    ok
+admin.publish                      POST   login     403      403  403    403  403 403    ok
+api_themes.publish                 POST   login     403      403  403    403  403 403    ok
+"""
+
+ACTORS = ("anonymous", "zhangsan", "lisi", "window", "samr", "hf", "analyst", "admin")
+OUTCOMES = {"ok", "login", "403", "404"}
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _parse(table: str) -> dict[tuple[str, str], dict[str, str]]:
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for line in table.splitlines():
+        line = line.split("#", 1)[0]  # comments say why a row is as it is
+        if not line.strip():
+            continue
+        endpoint, method, *cells = line.split()
+        assert len(cells) == len(ACTORS), f"{endpoint} {method}: one answer per actor"
+        assert set(cells) <= OUTCOMES, f"{endpoint} {method}: unknown answer in {cells}"
+        assert (endpoint, method) not in rows, f"{endpoint} {method}: two rows"
+        rows[(endpoint, method)] = dict(zip(ACTORS, cells, strict=True))
+    return rows
+
+
+ACCESS = _parse(ACCESS_TABLE)
+
+
+# --- the world ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    app: Flask
+    connection: Connection  # the module's one connection; each test runs in a savepoint of it
+    cookies: dict[str, str]  # actor → session cookie (anonymous: just the CSRF secret)
+    csrf: dict[str, str]
+    case_no: str
+    task_id: int  # SAMR's open task
+    file_id: int
+    material: str  # the file's material code
+    gap_id: int
+    gap_material: str
+    application_draft_id: int
+    theme_draft_id: int
+    samr_colleague_id: int  # someone SAMR's task may be handed to (转交)
+
+    def url_values(self, endpoint: str, arguments: set[str]) -> dict:
+        values = {
+            "case_no": self.case_no,
+            "task_id": self.task_id,
+            "file_id": self.file_id,
+            "gap_id": self.gap_id,
+            "code": THEME,
+            "theme_code": THEME,
+            "filename": "yjs.css",
+            # Two kinds of draft share the name: the diagram drafts admins publish, and an
+            # applicant's application draft.
+            "draft_id": self.theme_draft_id
+            if endpoint.startswith(("admin.", "api_themes."))
+            else self.application_draft_id,
+        }
+        return {name: values[name] for name in arguments}
+
+
+@pytest.fixture(scope="module")
+def world(app) -> Iterator[World]:
+    """One world for the whole module, inside a transaction rolled back at its end (the
+    conftest `db` fixture's isolation, for a module instead of a test)."""
+    database = app.extensions["yjs_db"]
+    connection = database.engine.connect()
+    outer = connection.begin()
+    original = database.session_factory
+    database.session_factory = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    try:
+        yield _build_world(app, connection, database.session_factory)
+    finally:
+        database.session_factory = original
+        outer.rollback()
+        connection.close()
+
+
+def _build_world(app: Flask, connection: Connection, session_factory) -> World:
+    """The world, made the way its people make it: through the app's own routes."""
+    clients = {a: UserClient(app.test_client(), a) for a in ACTORS if a != "anonymous"}
+    for client in clients.values():
+        client.login(DEMO_PASSWORD)
+    anonymous = app.test_client()  # a session with a CSRF secret, and no user
+    csrf = {a: c.csrf for a, c in clients.items()}
+    csrf["anonymous"] = _csrf_from(anonymous.get("/login").get_data(as_text=True))
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    cookies = {a: c.client.get_cookie(cookie_name).value for a, c in clients.items()}
+    cookies["anonymous"] = anonymous.get_cookie(cookie_name).value
+    zhangsan, window = clients["zhangsan"], clients["window"]
+
+    submitted = zhangsan.post_json(
+        "/api/cases/", {"theme": THEME, "answers": enterprise_answers(housing_fund=False)}
+    )
+    assert submitted.status_code == 201, submitted.get_json()
+    case_no = submitted.get_json()["case_no"]
+
+    # Each look-up in a session of its own, closed before the next request: a session left
+    # open would hold a savepoint that the requests' writes nest in, and its close would
+    # roll them back.
+    with session_factory() as session:
+        case = _case(session, case_no)
+        samr_items = {
+            i.code for i in published_theme(case.theme_version).items if i.department == "SAMR"
+        }
+        to_hand_in = materials_to_hand_in(case).values()
+        # A material SAMR's item asks for, so samr may open the file; a 容缺 one for the gap.
+        material = next(m.code for m in to_hand_in if samr_items & set(m.asked_by))
+        gap_material = next(m.code for m in to_hand_in if m.tolerance and m.code != material)
+        (acceptance,) = [t for t in case.tasks if t.status == TaskStatus.OPEN]
+        acceptance_id = acceptance.id
+        samr_colleague_id = session.scalar(select(User.id).where(User.username == "samr2"))
+
+    # Uploaded before acceptance: afterwards the material set is fixed.
+    uploaded = zhangsan.client.post(
+        f"/applicant/cases/{case_no}/materials",
+        data={"csrf_token": zhangsan.csrf, "material": material, "file": _pdf()},
+    )
+    assert uploaded.status_code == 302, uploaded.get_data(as_text=True)[:500]
+    # 容缺受理: accepted, with one material promised for later, so the case has a gap.
+    accepted = window.post_json(
+        f"/api/tasks/{acceptance_id}/actions/accept_with_gap",
+        {"gaps": [{"material": gap_material, "promised_date": PROMISED}]},
+    )
+    assert accepted.status_code == 200, accepted.get_json()
+    # Saved after the submission, which consumes the applicant's draft of the theme.
+    saved = zhangsan.post_form(
+        f"/applicant/apply/{THEME}/draft", data=form_fields(enterprise_answers())
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    theme_draft = clients["analyst"].post_xml(f"/api/themes/{THEME}/drafts", BPMN)
+    assert theme_draft.status_code == 201, theme_draft.get_json()
+
+    with session_factory() as session:
+        case = _case(session, case_no)
+        (samr_task,) = [
+            t for t in case.tasks if t.status == TaskStatus.OPEN and t.department.code == "SAMR"
+        ]
+        # hf's row is "an approver the case does not involve": keep the world that way.
+        assert "HF" not in {t.department.code for t in case.tasks}
+        (file_id,) = session.scalars(select(MaterialFile.id).where(MaterialFile.case_id == case.id))
+        (gap,) = case.gaps
+        return World(
+            app=app,
+            connection=connection,
+            cookies=cookies,
+            csrf=csrf,
+            case_no=case_no,
+            task_id=samr_task.id,
+            file_id=file_id,
+            material=material,
+            gap_id=gap.id,
+            gap_material=gap_material,
+            application_draft_id=int(saved.headers["Location"].rsplit("/", 1)[-1]),
+            theme_draft_id=theme_draft.get_json()["draft_id"],
+            samr_colleague_id=samr_colleague_id,
+        )
+
+
+def _case(session, case_no: str) -> Case:
+    return session.scalars(select(Case).where(Case.case_no == case_no)).one()
+
+
+def _pdf():
+    return (io.BytesIO(PDF), "材料.pdf", "application/pdf")
+
+
+@pytest.fixture
+def fresh(world) -> Iterator[World]:
+    """The world as built: whatever a request writes is rolled back after the test."""
+    savepoint = world.connection.begin_nested()
+    # Most writes here touch SAMR's task (claim, grant, deny, assign); had one outlived its
+    # test, this one would start from another world and its answer would mean little.
+    task = world.connection.execute(
+        select(CaseTask.status, CaseTask.claimed_by_id).where(CaseTask.id == world.task_id)
+    ).one()
+    assert tuple(task) == (TaskStatus.OPEN, None), "a previous test's writes were kept"
+    try:
+        yield world
+    finally:
+        savepoint.rollback()
+
+
+# --- requests -------------------------------------------------------------------------
+
+# What each write sends: enough for the route to get past input checks to its access
+# checks (an invalid body would be refused with 422 before a 404 could be given).
+Body = Callable[[World], dict]
+GRANT = {"opinion": "同意", "result_no": "91441322MA0000001X"}  # SAMR's result: 营业执照
+BODIES: dict[str, Body] = {
+    "auth.login": lambda w: {"form": {"username": "lisi", "password": DEMO_PASSWORD}},
+    "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
+    "materials.upload": lambda w: {"form": {"material": w.material, "file": _pdf()}},
+    "clerk.act": lambda w: {"form": {"action": "grant", **GRANT}},
+    "clerk.assign": lambda w: {"form": {"assignee": str(w.samr_colleague_id)}},
+    "clerk.comment": lambda w: {"form": {"body": "请核对经营范围"}},
+    "api_themes.save_draft": lambda w: {"xml": BPMN},
+    "api_themes.save_guidance": lambda w: {"xml": DMN},
+    "api_cases.submit": lambda w: {
+        "json": {"theme": THEME, "answers": enterprise_answers(housing_fund=False)}
+    },
+    "api_tasks.complete": lambda w: {"json": {"action": "grant", **GRANT}},
+    "api_tasks.action_accept": lambda w: {"json": {}},
+    "api_tasks.action_accept_with_gap": lambda w: {
+        "json": {"gaps": [{"material": w.gap_material, "promised_date": PROMISED}]}
+    },
+    "api_tasks.action_correct": lambda w: {"json": {"note": "请补正"}},
+    "api_tasks.action_refuse": lambda w: {"json": {"reason": "不符合条件"}},
+    "api_tasks.action_grant": lambda w: {"json": GRANT},
+    "api_tasks.action_deny": lambda w: {"json": {"reason": "不符合条件"}},
+    "api_tasks.action_deliver": lambda w: {"json": {"method": "window"}},
+    "api_tasks.assign": lambda w: {"json": {"assignee": w.samr_colleague_id}},
+}
+
+
+def _send(world: World, actor: str, method: str, url: str, body: dict):
+    client = world.app.test_client()  # a fresh browser: a logout here logs nobody else out
+    client.set_cookie(world.app.config["SESSION_COOKIE_NAME"], world.cookies[actor])
+    token = world.csrf[actor]
+    # Buffered: a streamed response (a static file) would keep its file open.
+    send = partial(client.open, url, method=method, buffered=True)
+    if "json" in body:
+        return send(json=body["json"], headers={"X-CSRFToken": token})
+    if "xml" in body:
+        xml = body["xml"].encode("utf-8")
+        return send(data=xml, content_type="application/xml", headers={"X-CSRFToken": token})
+    if "form" in body:
+        return send(data={**body["form"], "csrf_token": token})
+    return send()
+
+
+def _answer(response, url: str) -> str:
+    """The response as one of the table's answers, or what else it was."""
+    status = response.status_code
+    if status == 401 and url.startswith("/api/"):
+        assert response.get_json()["message"] == "请先登录"
+        return "login"
+    if status == 302:
+        target = urlsplit(response.headers["Location"])
+        if target.path == "/login" and parse_qs(target.query).get("next") == [url]:
+            return "login"
+    if status in (403, 404):
+        return str(status)
+    if status in (200, 201, 302, 409, 422):
+        return "ok"
+    return f"unexpected {status}"
+
+
+# --- the tests ------------------------------------------------------------------------
+
+
+def _cases():
+    for (endpoint, method), row in ACCESS.items():
+        for actor, expected in row.items():
+            yield pytest.param(endpoint, method, actor, expected, id=f"{endpoint}-{method}-{actor}")
+
+
+@pytest.mark.parametrize(("endpoint", "method", "actor", "expected"), list(_cases()))
+def test_access(fresh, endpoint, method, actor, expected):
+    # One URL per (endpoint, method): a second URL for a view would need its own look.
+    (rule,) = [r for r in fresh.app.url_map.iter_rules(endpoint) if method in r.methods]
+    with fresh.app.test_request_context():
+        url = url_for(endpoint, **fresh.url_values(endpoint, set(rule.arguments)))
+    if endpoint in BODIES:
+        body = BODIES[endpoint](fresh)
+    elif method == "GET":
+        body = {}
+    else:  # a write with nothing to say still carries its CSRF token
+        body = {"json": {}} if url.startswith("/api/") else {"form": {}}
+    response = _send(fresh, actor, method, url, body)
+    answer = _answer(response, url)
+    assert answer == expected, (
+        f"{method} {url} as {actor}: expected {expected}, got {answer} "
+        f"({response.status_code} {response.get_data(as_text=True)[:300]!r})"
+    )
+
+
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - IGNORED_METHODS
+    }
+
+
+def test_every_route_has_a_row(app):
+    missing = sorted(_routes(app) - ACCESS.keys())
+    assert not missing, "a new route needs a row in the access table: " + ", ".join(
+        f"{endpoint} {method}" for endpoint, method in missing
+    )
+
+
+def test_every_row_is_a_route(app):
+    stale = sorted(ACCESS.keys() - _routes(app))
+    assert not stale, "the access table has rows for routes that are gone: " + ", ".join(
+        f"{endpoint} {method}" for endpoint, method in stale
+    )
