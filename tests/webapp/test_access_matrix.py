@@ -64,6 +64,8 @@ notice.page                        GET    ok        ok       ok   ok     ok   ok
 api_themes.notice                  GET    ok        ok       ok   ok     ok   ok ok      ok
 # Any account.
 auth.logout                        POST   login     ok       ok   ok     ok   ok ok      ok
+auth.change_password               GET    login     ok       ok   ok     ok   ok ok      ok
+auth.change_password               POST   login     ok       ok   ok     ok   ok ok      ok
 api_themes.list_themes             GET    login     ok       ok   ok     ok   ok ok      ok
 
 # Applying: applicants; a draft, a case and its files only their own.
@@ -127,6 +129,9 @@ admin.themes_list                  GET    login     403      403  403    403  40
 admin.figures                      GET    login     403      403  403    403  403 403    ok
 admin.publish                      POST   login     403      403  403    403  403 403    ok
 api_themes.publish                 POST   login     403      403  403    403  403 403    ok
+# Accounts: admins list them and reset passwords; nobody else sees who has an account.
+admin.users                        GET    login     403      403  403    403  403 403    ok
+admin.reset_password               POST   login     403      403  403    403  403 403    ok
 """
 
 ACTORS = ("anonymous", "zhangsan", "lisi", "window", "samr", "hf", "analyst", "admin")
@@ -179,6 +184,7 @@ class World:
             "code": THEME,
             "theme_code": THEME,
             "filename": "yjs.css",
+            "user_id": self.samr_colleague_id,
             # Two kinds of draft share the name: the diagram drafts admins publish, and an
             # applicant's application draft.
             "draft_id": self.theme_draft_id
@@ -325,6 +331,14 @@ BODIES: dict[str, Body] = {
     "clerk.act": lambda w: {"form": {"action": "grant", **GRANT}},
     "clerk.assign": lambda w: {"form": {"assignee": str(w.samr_colleague_id)}},
     "clerk.comment": lambda w: {"form": {"body": "请核对经营范围"}},
+    # A wrong current password: refused with 422 after the access checks let it through.
+    "auth.change_password": lambda w: {
+        "form": {
+            "current_password": "not-the-password",
+            "new_password": "a-new-password-2026",
+            "confirm_password": "a-new-password-2026",
+        }
+    },
     "api_themes.save_draft": lambda w: {"xml": BPMN},
     "api_themes.save_guidance": lambda w: {"xml": DMN},
     "api_cases.submit": lambda w: {
