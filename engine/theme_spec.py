@@ -21,6 +21,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from .expressions import UnsafeExpression, check_expression, check_task_instances
 from .problems import Problem, ThemeInvalid, excerpt
 from .safe_xml import parse_untrusted
+from .structure import structure_problems
 from .timers import timer_value_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -204,6 +205,7 @@ def compile_theme(bpmn: bytes | str, lane_departments: Mapping[str, str]) -> Com
         raise ThemeInvalid(problems)
     element_problems, human = _check_elements(process, lane_departments)
     problems += element_problems
+    problems += _structure_problems(process)
     if not human and not element_problems:
         problems.append(Problem("流程中没有人工任务，无法分派给窗口或部门", process.get("id")))
     try:
@@ -224,6 +226,14 @@ def compile_theme(bpmn: bytes | str, lane_departments: Mapping[str, str]) -> Com
     except Exception as exc:  # noqa: BLE001 - any modeling tool's output must yield a message
         raise ThemeInvalid([Problem(f"流程无法解析：{type(exc).__name__}: {exc}")]) from None
     return CompiledTheme(process_id, spec, subprocess_specs, human)
+
+
+def _structure_problems(process) -> list[Problem]:
+    # Whether a case can finish at all: checked on every diagram, with its other problems.
+    try:
+        return structure_problems(process)
+    except Exception as exc:  # noqa: BLE001 - any modeling tool's output must yield a message
+        return [Problem(f"无法检查流程结构：{type(exc).__name__}: {exc}", process.get("id"))]
 
 
 def _first_line(exc: Exception) -> str:
