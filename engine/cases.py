@@ -71,7 +71,10 @@ def complete_task(workflow: BpmnWorkflow, task_id: str, data: dict | None = None
 def refresh_timers(workflow: BpmnWorkflow) -> None:
     """Fire timers that are due and run whatever they release."""
     forget_unreached_events(workflow)
-    workflow.refresh_timers()
+    try:
+        workflow.refresh_timers()
+    except (WorkflowException, UnsafeExpression) as exc:
+        raise CaseStepError(_describe(exc), _bpmn_id(exc)) from None
     _advance(workflow)
 
 
@@ -106,10 +109,12 @@ def _advance(workflow: BpmnWorkflow) -> None:
     try:
         workflow.do_engine_steps()
     except (WorkflowException, UnsafeExpression) as exc:
-        task = getattr(exc, "task", None)
-        raise CaseStepError(
-            _describe(exc), task.task_spec.bpmn_id if task is not None else None
-        ) from None
+        raise CaseStepError(_describe(exc), _bpmn_id(exc)) from None
+
+
+def _bpmn_id(exc: Exception) -> str | None:
+    task = getattr(exc, "task", None)
+    return task.task_spec.bpmn_id if task is not None else None
 
 
 def _describe(exc: Exception) -> str:
@@ -117,4 +122,20 @@ def _describe(exc: Exception) -> str:
     where = ""
     if task is not None:
         where = f"在“{task.task_spec.bpmn_name or task.task_spec.bpmn_id}”处"
-    return f"流程运行出错{where}：{exc}"
+    # SpiffWorkflow wraps an expression's error in its own English "Error evaluating
+    # expression"; the Chinese reason (over budget, unknown name) is the wrapped one.
+    reason = _expression_error(exc)
+    if reason is None:
+        return f"流程运行出错{where}：{exc}"
+    shown = f"（表达式：{reason.expression}）" if reason.expression else ""
+    return f"流程运行出错{where}：{reason}{shown}"
+
+
+def _expression_error(exc: BaseException | None) -> UnsafeExpression | None:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, UnsafeExpression):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None

@@ -13,7 +13,6 @@ cell into Python source, and the safe expression engine is what evaluates it.
 from __future__ import annotations
 
 import ast
-import re
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -31,16 +30,19 @@ from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.dmn.specs.model import DecisionTable
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .expressions import UnsafeExpression, check_expression, safe_script_engine
-from .problems import Problem, ThemeInvalid
+from .expressions import (
+    MAX_EXPRESSION_CHARS,
+    UnsafeExpression,
+    check_expression,
+    safe_script_engine,
+)
+from .problems import Problem, ThemeInvalid, excerpt
 from .safe_xml import parse_untrusted
 
 DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 OUTPUT_NAME = "item"
 # The name DMNEngine substitutes for `?` in a cell such as `100 <= ? < 300`.
 INPUT_PLACEHOLDER = "dmninputexpr"
-# Same pattern as DMNEngine.evaluate: a `?` outside quotes.
-_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 _ANSWER_TYPES = (bool, int, float, Decimal, str)
 _WHERE = "导办决策表"
 
@@ -84,7 +86,7 @@ class Guidance:
         rules: tuple[GuidanceRule, ...],
         labels: Mapping[str, str],
     ):
-        self._engine = DMNEngine(table)
+        self._engine = _GuidanceEngine(table)
         self._by_id = {r.rule_id: r for r in rules}
         self._labels = dict(labels)
         self.rules = rules
@@ -315,7 +317,7 @@ def _check_rules(
 ) -> tuple[tuple[GuidanceRule, ...], list[Problem]]:
     problems: list[Problem] = []
     rules: list[GuidanceRule] = []
-    engine = DMNEngine(table)
+    engine = _GuidanceEngine(table)
     script_engine = safe_script_engine()
     for rule in table.rules:
         where = f"第 {rule.row_number} 条规则"
@@ -359,21 +361,31 @@ def _check_rules(
 
 def _cell_problems(engine, script_engine, entry, test: str, where: str, variables) -> list:
     """Check a cell as DMNEngine will evaluate it: glued to its input expression."""
+    # Before anything parses or scans the cell: its length is what bounds that work.
+    if len(test) > MAX_EXPRESSION_CHARS:
+        return [
+            Problem(
+                f"{where}的条件“{excerpt(test)}”过长：{len(test)} 个字符，"
+                f"最多 {MAX_EXPRESSION_CHARS} 个字符",
+                entry.id,
+            )
+        ]
     input_expr = entry.input.expression
-    if _QUESTION_MARK.search(test):
-        sources = [_QUESTION_MARK.sub(INPUT_PLACEHOLDER, test)]
+    with_input = _with_input_placeholder(test)
+    if INPUT_PLACEHOLDER in with_input:
+        sources = [with_input]
     else:
         try:
             needs_eq = engine.needs_eq(script_engine, test)
-        except SyntaxError:
-            return [Problem(f"{where}的条件“{test}”语法错误", entry.id)]
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return [Problem(f"{where}的条件“{excerpt(test)}”语法错误", entry.id)]
         sources = [f"({input_expr}) == ({test})" if needs_eq else input_expr + test]
     allowed = variables | {INPUT_PLACEHOLDER}
     for source in sources:
         try:
             check_expression(source)
         except UnsafeExpression as exc:
-            return [Problem(f"{where}的条件“{test}”不安全或无效：{exc}", entry.id)]
+            return [Problem(f"{where}的条件“{excerpt(test)}”不安全或无效：{exc}", entry.id)]
         tree = ast.parse(source.strip(), mode="eval")
         if any(isinstance(node, ast.Call) for node in ast.walk(tree)):
             return [Problem(f"{where}的条件“{test}”不允许调用函数", entry.id)]
@@ -395,13 +407,16 @@ def _output_item(rule, where: str, item_codes: set[str]) -> tuple[str | None, Pr
         return None, Problem(f"{where}没有输出事项编码", rule.id)
     entry = entries[0]
     text = entry.text.strip()
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        value = None
+    value = None
+    # The length check keeps literal_eval's parser from recursing on a huge output cell.
+    if len(text) <= MAX_EXPRESSION_CHARS:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            value = None
     if not isinstance(value, str):
         return None, Problem(
-            f'{where}的输出“{text}”应为带引号的事项编码，如 "FIRE-GZJHCS"', entry.id
+            f'{where}的输出“{excerpt(text)}”应为带引号的事项编码，如 "FIRE-GZJHCS"', entry.id
         )
     if value not in item_codes:
         known = "、".join(sorted(item_codes)) or "无"
@@ -411,10 +426,49 @@ def _output_item(rule, where: str, item_codes: set[str]) -> tuple[str | None, Pr
     return value, None
 
 
+def _with_input_placeholder(cell: str) -> str:
+    """`cell` with each `?` outside quotes replaced by INPUT_PLACEHOLDER, as DMNEngine does.
+
+    DMNEngine (3.2.0) finds those with a regular expression that, from every `?`, looks
+    ahead to the end of the cell for balanced quotes: quadratic in the cell's length. What
+    it matches is a `?` followed by an even number of quote characters (' and " alike), which
+    one pass from the end finds in linear time.
+    """
+    out: list[str] = []
+    quotes = 0
+    for ch in reversed(cell):
+        if ch in "'\"":
+            quotes += 1
+        out.append(INPUT_PLACEHOLDER if ch == "?" and quotes % 2 == 0 else ch)
+    return "".join(reversed(out))
+
+
+class _GuidanceEngine(DMNEngine):
+    """DMNEngine with its `?` substitution done by `_with_input_placeholder`.
+
+    Otherwise the same steps as DMNEngine.evaluate (SpiffWorkflow 3.2.0): a cell with `?`
+    is evaluated with the input's value bound to the placeholder; any other cell is glued
+    to the input expression, with `==` unless it starts with its own operator.
+    """
+
+    def evaluate(self, input_expr, match_expr, task):
+        if match_expr is None:
+            return True
+        script_engine = task.workflow.script_engine
+        match_expr = _with_input_placeholder(match_expr)
+        if INPUT_PLACEHOLDER in match_expr:
+            external_context = {INPUT_PLACEHOLDER: script_engine.evaluate(task, input_expr)}
+            return script_engine.evaluate(task, match_expr, external_context=external_context)
+        script_engine.validate(input_expr)
+        needs_eq = self.needs_eq(script_engine, match_expr)
+        expr = f"({input_expr}) == ({match_expr})" if needs_eq else input_expr + match_expr
+        return script_engine.evaluate(task, expr)
+
+
 def _names(source: str) -> set[str]:
     try:
         tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 

@@ -35,5 +35,22 @@ class CaseStepError(Exception):
         super().__init__(message)
 
 
+class UnsafeExpression(ValueError):
+    """The expression uses something outside the whitelist; the message is for analysts."""
+
+    # Set when the error happened while evaluating, so a case error can show the expression.
+    expression: str | None = None
+
+
+class ExpressionOverBudget(UnsafeExpression):
+    """The expression is, or would compute, something larger than its budget allows."""
+
+
+def excerpt(text: object, limit: int = 60) -> str:
+    """The start of an expression or value, on one line, short enough to quote in a message."""
+    flat = " ".join(str(text if text is not None else "").split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
 class TaskNotReady(Exception):
     """The task was already completed or is not (yet) waiting for a person."""

@@ -8,6 +8,7 @@ a diagram from any modeling tool gets problems listed, never a crash.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -17,9 +18,10 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
-from .expressions import UnsafeExpression, check_expression
-from .problems import Problem, ThemeInvalid
+from .expressions import UnsafeExpression, check_expression, check_task_instances
+from .problems import Problem, ThemeInvalid, excerpt
 from .safe_xml import parse_untrusted
+from .structure import structure_problems
 from .timers import timer_value_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -50,6 +52,12 @@ UNSUPPORTED_LABELS = {
 }
 FLOW_NODES = SUPPORTED_NODES | set(UNSUPPORTED_LABELS)
 TIMER_PARTS = ("timeDate", "timeDuration", "timeCycle")
+# Expressions of loop and multi-instance activities, which SpiffWorkflow evaluates too.
+LOOP_EXPRESSIONS = {
+    "loopCardinality": "多实例数量",
+    "completionCondition": "多实例完成条件",
+    "loopCondition": "循环条件",
+}
 
 _validator: BpmnValidator | None = None
 
@@ -142,6 +150,12 @@ def _check_elements(process, lane_departments: Mapping[str, str]) -> tuple[list,
             wrong = None if unsafe else timer_value_problem(kind, el.text)
             if wrong:
                 problems.append(Problem(wrong, owner))
+        elif kind in LOOP_EXPRESSIONS and el.tag.startswith(f"{{{BPMN_NS}}}"):
+            owner = el.getparent().getparent().get("id")
+            unsafe = _expression_problem(el.text, owner, LOOP_EXPRESSIONS[kind])
+            problems.extend(unsafe)
+            if kind == "loopCardinality" and not unsafe:
+                problems.extend(_instances_problem(el.text, owner))
         elif kind in HUMAN_TASKS and el.tag.startswith(f"{{{BPMN_NS}}}"):
             lane = lane_of.get(el_id)
             name = (el.get("name") or el_id or "").strip()
@@ -160,7 +174,21 @@ def _expression_problem(text, owner, what) -> list[Problem]:
     try:
         check_expression(text)
     except UnsafeExpression as exc:
-        return [Problem(f"{what}表达式“{text.strip()}”不安全或无效：{exc}", owner)]
+        return [Problem(f"{what}表达式“{excerpt(text)}”不安全或无效：{exc}", owner)]
+    return []
+
+
+def _instances_problem(text, owner) -> list[Problem]:
+    """A literal loopCardinality above the bound; one from case data is checked at run time."""
+    try:
+        # Already a checked expression, so short enough to parse.
+        count = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return []
+    try:
+        check_task_instances(count)
+    except UnsafeExpression as exc:
+        return [Problem(str(exc), owner)]
     return []
 
 
@@ -177,6 +205,7 @@ def compile_theme(bpmn: bytes | str, lane_departments: Mapping[str, str]) -> Com
         raise ThemeInvalid(problems)
     element_problems, human = _check_elements(process, lane_departments)
     problems += element_problems
+    problems += _structure_problems(process)
     if not human and not element_problems:
         problems.append(Problem("流程中没有人工任务，无法分派给窗口或部门", process.get("id")))
     try:
@@ -197,6 +226,14 @@ def compile_theme(bpmn: bytes | str, lane_departments: Mapping[str, str]) -> Com
     except Exception as exc:  # noqa: BLE001 - any modeling tool's output must yield a message
         raise ThemeInvalid([Problem(f"流程无法解析：{type(exc).__name__}: {exc}")]) from None
     return CompiledTheme(process_id, spec, subprocess_specs, human)
+
+
+def _structure_problems(process) -> list[Problem]:
+    # Whether a case can finish at all: checked on every diagram, with its other problems.
+    try:
+        return structure_problems(process)
+    except Exception as exc:  # noqa: BLE001 - any modeling tool's output must yield a message
+        return [Problem(f"无法检查流程结构：{type(exc).__name__}: {exc}", process.get("id"))]
 
 
 def _first_line(exc: Exception) -> str:

@@ -15,7 +15,9 @@ A date-time without an offset is read by SpiffWorkflow in the *server's* local t
 which is why `timer_value_problem` asks analysts for an explicit offset.
 
 Timer values are expressions in SpiffWorkflow 3.2.0: `"P2D"` with quotes is a duration, `P2D`
-without them is a variable name that fails when the timer is reached.
+without them is a variable name that fails when the timer is reached. What the expression
+evaluates to is checked again when a case reaches the timer (`check_timer_value`), before
+SpiffWorkflow reads it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,24 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .problems import ExpressionOverBudget, UnsafeExpression, excerpt
+
 TIMER_KINDS = {"timeDate": "时间点", "timeDuration": "时长", "timeCycle": "周期"}
+# The longest wait a timer may express. SpiffWorkflow 3.2.0 turns a duration into a
+# timedelta by adding its months one at a time (`get_timedelta_from_start`): "P999999999M"
+# would keep a worker busy for hours, and "P9999999999D" overflows timedelta. No deadline in
+# a 一件事 comes near a century.
+MAX_TIMER_YEARS = 100
+_MAX_TIMER_DAYS = MAX_TIMER_YEARS * 366
+_DAYS_PER_UNIT = {
+    "years": 366,
+    "months": 31,
+    "weeks": 7,
+    "days": 1,
+    "hours": 1 / 24,
+    "minutes": 1 / 1440,
+    "seconds": 1 / 86400,
+}
 
 
 def next_timer_at(workflow: BpmnWorkflow) -> dt.datetime | None:
@@ -82,36 +101,95 @@ def timer_value_problem(kind: str, expression: str) -> str | None:
     text = (expression or "").strip()
     try:
         tree = ast.parse(text, mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
     if not (isinstance(tree, ast.Constant) and isinstance(tree.value, str)):
         # `P2D` is a variable name and `R3/PT4H` a division: both pass the safe-expression
         # check and fail only when a case reaches the timer.
-        if any(ch.isdigit() for ch in text) and _parses_as(kind, text):
+        if any(ch.isdigit() for ch in text) and _reading_problem(kind, text) is None:
             return f'定时器{what}“{text}”需要加引号，写作 "{text}"'
         return None  # a variable or expression: only the run time can tell
     value = tree.value
-    if not _parses_as(kind, value):
-        return f"定时器{what}“{value}”不是有效的 ISO 8601 {_EXAMPLES[kind]}"
+    problem = _reading_problem(kind, value)
+    if problem is not None:
+        return str(problem)
     if kind == "timeDate" and not _has_offset(value):
         example = value if "T" in value.upper() else f"{value}T00:00:00"
         return f"定时器时间点“{value}”需要写明时区（北京时间加 +08:00），如 {example}+08:00"
     return None
 
 
-def _parses_as(kind: str, value: str) -> bool:
-    """Whether SpiffWorkflow will accept `value` for a timer of this kind."""
+def check_timer_value(kind: str, value: object) -> None:
+    """Raise UnsafeExpression (Chinese) unless SpiffWorkflow can read `value` for this timer.
+
+    `value` is what the timer's expression evaluated to in a running case; a wait longer
+    than MAX_TIMER_YEARS raises ExpressionOverBudget. Called before SpiffWorkflow reads
+    the value, which would otherwise fail outside any expression error (a TypeError for a
+    duration where an instant belongs) or keep the worker busy (a huge month count).
+    """
+    what = TIMER_KINDS.get(kind, kind)
+    if not isinstance(value, str):
+        raise UnsafeExpression(
+            f"定时器{what}的值应为 ISO 8601 文字，实际为 {type(value).__name__}：{excerpt(value)}"
+        )
+    problem = _reading_problem(kind, value)
+    if problem is not None:
+        raise problem
+
+
+def timer_kind(definition: object) -> str | None:
+    """The BPMN element (timeDate, timeDuration, timeCycle) a SpiffWorkflow timer came from."""
+    if isinstance(definition, TimeDateEventDefinition):
+        return "timeDate"
+    if isinstance(definition, DurationTimerEventDefinition):
+        return "timeDuration"
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "timeCycle"
+    return None
+
+
+def _reading_problem(kind: str, value: str) -> UnsafeExpression | None:
+    """Why SpiffWorkflow would fail on, or labour over, `value` for this kind; None if fine."""
+    what = TIMER_KINDS[kind]
+    invalid = UnsafeExpression(
+        f"定时器{what}“{excerpt(value)}”不是有效的 ISO 8601 {_EXAMPLES[kind]}"
+    )
     try:
         if kind == "timeDuration":
-            TimerEventDefinition.parse_iso_duration(value)
+            durations = [TimerEventDefinition.parse_iso_duration(value)]
         elif kind == "timeCycle":
-            TimerEventDefinition.parse_iso_recurring_interval(value)
+            # parse_iso_recurring_interval computes its durations right away: size them first.
+            parts = value.upper().replace("--", "/").strip("R").split("/")[1:3]
+            durations = [TimerEventDefinition.parse_time_or_duration(part) for part in parts]
         else:
             # A duration where an instant belongs fails later, comparing it with now.
-            return isinstance(TimerEventDefinition.parse_time_or_duration(value), dt.datetime)
+            instant = TimerEventDefinition.parse_time_or_duration(value)
+            if not isinstance(instant, dt.datetime):
+                return invalid
+            durations = []
     except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for bad values
-        return False
-    return True
+        return invalid
+    for duration in durations:
+        if isinstance(duration, dict) and not _duration_in_range(duration):
+            return ExpressionOverBudget(
+                f"定时器{what}“{excerpt(value)}”超出范围：最长 {MAX_TIMER_YEARS} 年"
+            )
+    if kind == "timeCycle":
+        try:
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        except Exception:  # noqa: BLE001 - as above
+            return invalid
+    return None
+
+
+def _duration_in_range(duration: dict) -> bool:
+    days = 0.0
+    for unit, amount in duration.items():
+        # Compare before any float arithmetic: a 4,000-digit amount does not fit a float.
+        if not 0 <= amount <= _MAX_TIMER_DAYS * 86400:
+            return False
+        days += amount * _DAYS_PER_UNIT.get(unit, 1)
+    return days <= _MAX_TIMER_DAYS
 
 
 _EXAMPLES = {

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from engine.guidance import GuidanceError, compile_guidance
+from engine.guidance import (
+    INPUT_PLACEHOLDER,
+    GuidanceError,
+    _with_input_placeholder,
+    compile_guidance,
+)
 from engine.problems import ThemeInvalid
 from forms import load_catalog, load_theme_definition
 
@@ -229,6 +237,52 @@ def test_hostile_cells_are_refused_with_the_cell_named(cell, fragment):
     assert element == "Rule_Fire_floor_area"
     assert message.startswith(f"第 1 条规则的条件“{cell}”")
     assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("cell", "fragment"),
+    [
+        ('== "a" * 1000000000', "文字超过 10000 个字符"),
+        ("<= " + "9" * 101, "数字超过 100 位"),
+        ("? in [0] * 100000000", "超过 1000 项"),
+        ("> " + " + ".join(["1"] * 60), "表达式嵌套过深"),
+    ],
+)
+def test_cells_over_the_expression_budget_are_refused_with_the_cell_named(cell, fragment):
+    rules = [RULES[0][:2] + ({"floor_area": cell},) + RULES[0][3:], *RULES[1:]]
+    ((element, message),) = problems(table(rules))
+    assert element == "Rule_Fire_floor_area"
+    assert fragment in message
+
+
+@pytest.mark.parametrize("cell", ["> " + " + ".join(["1"] * 100_000), '"' + "?" * 100_000])
+def test_a_huge_cell_is_a_named_problem_not_a_crash(cell):
+    rules = [RULES[0][:2] + ({"floor_area": cell},) + RULES[0][3:], *RULES[1:]]
+    ((element, message),) = problems(table(rules))
+    assert element == "Rule_Fire_floor_area"
+    assert "过长" in message and len(message) < 300
+
+
+def test_a_huge_output_cell_is_a_named_problem_not_a_crash():
+    rules = [RULES[0][:3] + (" + ".join(['"A"'] * 100_000),), *RULES[1:]]
+    found = problems(table(rules))
+    assert [element for element, _ in found] == ["Rule_Fire_out"]
+
+
+def test_a_cell_whose_cost_depends_on_the_answer_is_stopped_when_deciding():
+    kitchen = ("Rule_Water_Kitchen", "中央厨房须办理排水许可")
+    rules = [*RULES[:3], (*kitchen, {"kitchen": '? * 1000000 == "central"'}, '"WATER-PSXK"')]
+    guidance = compile_(table(rules))  # the text alone does not show the cost
+    with pytest.raises(GuidanceError) as caught:
+        guidance.decide(answers(kitchen="central"))
+    assert caught.value.variable == "kitchen"
+
+
+@given(st.text(alphabet="?'\"a ", max_size=12))
+def test_question_marks_are_found_as_dmnengine_finds_them(cell):
+    # DMNEngine.evaluate's own pattern (SpiffWorkflow 3.2.0), quadratic on long cells.
+    pattern = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+    assert _with_input_placeholder(cell) == pattern.sub(INPUT_PLACEHOLDER, cell)
 
 
 def test_a_cell_naming_another_variable_is_refused():

@@ -122,7 +122,12 @@ def _with_timer(xml: str, kind: str, value: str) -> str:
         f'<bpmn:intermediateCatchEvent id="Timer_Wait" name="等待">'
         f'<bpmn:timerEventDefinition id="TimerDef_Wait"><bpmn:{kind}>{value}</bpmn:{kind}>'
         f"</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+        '<bpmn:sequenceFlow id="Flow_Wait_To_Split" sourceRef="Timer_Wait" '
+        'targetRef="Gateway_Split" />'
     )
+    old_flow = 'sourceRef="Task_Registration" targetRef="Gateway_Split"'
+    assert old_flow in xml
+    xml = xml.replace(old_flow, 'sourceRef="Task_Registration" targetRef="Timer_Wait"')
     return xml.replace("</bpmn:process>", timer + "</bpmn:process>")
 
 
