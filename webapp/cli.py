@@ -85,6 +85,27 @@ def demo_users():
         click.echo(f"  {username:<14} {password:<12} {label}")
 
 
+@main.group()
+def audit():
+    """The audit trail."""
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify():
+    """Recompute the audit trail's hash chains; exit 1 and name the first broken event."""
+    from webapp.audit.chain import verify
+
+    result = verify(db_session())
+    if result.intact:
+        click.echo(f"审计记录完整：{result.events} 条事件，{result.chains} 条链，校验通过")
+        return
+    broken = result.first_break
+    where = f"事件 #{broken.event_id}" if broken.event_id is not None else "链尾"
+    click.echo(f"审计记录被改动：链 {broken.chain} 的{where}：{broken.message}", err=True)
+    raise SystemExit(1)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)

@@ -1,4 +1,5 @@
-"""Writing the audit trail. Every state change in a service calls `record` once."""
+"""Writing the audit trail. Every state change in a service calls `record` once; each
+event is linked into its hash chain in the same transaction (audit/chain.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from sqlalchemy.orm import Session
 
 from webapp import access_policy
 from webapp.accounts.models import User
+from webapp.audit import chain
 from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case, CaseTask
+from webapp.clock import now
 from webapp.themes.models import Theme
 
 # What each event is called in timelines (the workbench's buttons have their own verbs).
@@ -72,6 +75,7 @@ def record(
     detail: str | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
+        at=now(),  # set here, not by the database: the hash covers it
         actor_id=actor.id if actor else None,
         action=action,
         case_id=case.id if case else None,
@@ -81,8 +85,7 @@ def record(
         after=after,
         detail=detail,
     )
-    session.add(event)
-    session.flush()
+    chain.link(session, event)
     return event
 
 

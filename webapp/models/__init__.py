@@ -6,7 +6,7 @@ app factory do); code may import a model from here or from its domain's `models`
 
 from webapp.accounts.models import Department, LoginSession, Role, RoleGrant, User
 from webapp.applications.models import ApplicationDraft
-from webapp.audit.models import AuditEvent
+from webapp.audit.models import AuditChainHead, AuditEvent
 from webapp.cases.models import (
     Card,
     Case,
@@ -25,6 +25,7 @@ from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 
 __all__ = [
     "ApplicationDraft",
+    "AuditChainHead",
     "AuditEvent",
     "Card",
     "Case",

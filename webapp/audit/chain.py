@@ -1,0 +1,152 @@
+"""The hash chain that makes the audit trail tamper-evident.
+
+Each event's hash covers its whole content, its chain and position, and the previous
+event's hash in the same chain; the chain's head row holds the last position and hash. So:
+- an UPDATE of any recorded field changes that event's hash → the event is named;
+- a DELETE in the middle breaks the next event's link (and the positions) → named;
+- a DELETE of the last events leaves the head pointing past the end → the chain is named.
+On PostgreSQL a trigger also refuses UPDATE and DELETE on `audit_events` outright (see
+migration 0008); the chain is what still catches a superuser or a restored, edited dump.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.audit.models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
+
+
+def chain_of(event: AuditEvent) -> str:
+    if event.case_id is not None:
+        return f"case:{event.case_id}"
+    if event.actor_id is not None:
+        return f"user:{event.actor_id}"
+    return "system"
+
+
+def event_hash(event: AuditEvent) -> str:
+    content = [
+        event.chain,
+        event.chain_seq,
+        event.at.isoformat(),
+        event.actor_id,
+        event.action,
+        event.case_id,
+        event.task_id,
+        event.theme_id,
+        event.before,
+        event.after,
+        event.detail,
+        event.prev_hash,
+    ]
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def link(session: Session, event: AuditEvent) -> None:
+    """Give a new (unflushed) event its chain position and hashes, and move the head.
+
+    The head row is locked for the rest of the transaction (FOR UPDATE on PostgreSQL; on
+    SQLite the database's single writer does it), so two writers of one chain line up.
+    """
+    event.chain = chain_of(event)
+    head = session.get(AuditChainHead, event.chain, with_for_update=True)
+    if head is None:
+        head = AuditChainHead(chain=event.chain, seq=0, hash=GENESIS, event_id=0)
+        try:
+            with session.begin_nested():
+                session.add(head)
+        except IntegrityError:
+            # Another transaction started this chain at the same moment: use its head.
+            head = session.get(AuditChainHead, event.chain, with_for_update=True)
+    event.chain_seq = head.seq + 1
+    event.prev_hash = head.hash
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    head.seq, head.hash, head.event_id = event.chain_seq, event.hash, event.id
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place where the trail is not what was written."""
+
+    chain: str
+    event_id: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    events: int
+    chains: int
+    first_break: Break | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_break is None
+
+
+def verify(session: Session) -> Verification:
+    """Recompute every chain from its start; the first broken event (or chain) is named."""
+    stmt = select(AuditChainHead).execution_options(populate_existing=True)
+    heads = {h.chain: h for h in session.scalars(stmt)}
+    with closing(_chains(session)) as chains:
+        return _verify(chains, heads)
+
+
+def _verify(chains, heads) -> Verification:
+    events = 0
+    seen: set[str] = set()
+    for chain, rows in chains:
+        seen.add(chain)
+        expected_prev, expected_seq, last = GENESIS, 1, None
+        for event in rows:
+            events += 1
+            if event.chain_seq != expected_seq or event.prev_hash != expected_prev:
+                return Verification(
+                    events, len(seen), Break(chain, event.id, "前一条事件缺失或被改动（链接断开）")
+                )
+            if event_hash(event) != event.hash or chain_of(event) != chain:
+                return Verification(events, len(seen), Break(chain, event.id, "事件内容被改动"))
+            expected_prev, expected_seq, last = event.hash, expected_seq + 1, event
+        head = heads.get(chain)
+        if head is None or last is None or (head.seq, head.hash) != (last.chain_seq, last.hash):
+            message = "链尾事件缺失（最后的事件被删除）或链头被改动"
+            return Verification(events, len(seen), Break(chain, None, message))
+    missing = sorted(set(heads) - seen)
+    if missing:
+        return Verification(events, len(seen), Break(missing[0], None, "整条链的事件均已缺失"))
+    return Verification(events, len(seen), None)
+
+
+def _chains(session: Session) -> Iterator[tuple[str, list[AuditEvent]]]:
+    stmt = (
+        select(AuditEvent)
+        .order_by(AuditEvent.chain, AuditEvent.chain_seq)
+        # What the database holds now, not what this session loaded earlier.
+        .execution_options(yield_per=1000, populate_existing=True)
+    )
+    result = session.scalars(stmt)
+    try:
+        current, rows = None, []
+        for event in result:
+            if event.chain != current:
+                if current is not None:
+                    yield current, rows
+                current, rows = event.chain, []
+            rows.append(event)
+        if current is not None:
+            yield current, rows
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL: close it when stopping early
