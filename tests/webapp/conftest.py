@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import delete, select
+
+from webapp.accounts.users import DEMO_PASSWORD
+from webapp.models import AuditEvent, Case, CaseTask
 
 SAMPLE = (
     Path(__file__).resolve().parents[2]
@@ -62,3 +67,35 @@ def submit_case(login):
         return response.get_json()
 
     return _submit
+
+
+# --- committed data, for tests where several connections must see each other's work ----
+
+
+def committed_client(app, username: str):
+    """A logged-in test client that works outside the per-test rollback (`db`): what it
+    does is committed. Returns the client and its CSRF token."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    assert (
+        client.post(
+            "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
+    return client, token
+
+
+@pytest.fixture
+def committed_cases(app):
+    """Case numbers created with real commits; removed again afterwards."""
+    created: list[str] = []
+    yield created
+    database = app.extensions["yjs_db"]
+    with database.session_factory() as session:
+        ids = list(session.scalars(select(Case.id).where(Case.case_no.in_(created))))
+        session.execute(delete(AuditEvent).where(AuditEvent.case_id.in_(ids)))
+        session.execute(delete(CaseTask).where(CaseTask.case_id.in_(ids)))
+        session.execute(delete(Case).where(Case.id.in_(ids)))
+        session.commit()
