@@ -1,9 +1,23 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import delete, select, text
+
+from webapp.accounts.users import DEMO_PASSWORD
+from webapp.models import (
+    AuditChainHead,
+    AuditEvent,
+    Case,
+    CaseComment,
+    CaseTask,
+    ELicence,
+    MaterialFile,
+    MaterialGap,
+)
 
 SAMPLE = (
     Path(__file__).resolve().parents[2]
@@ -62,3 +76,47 @@ def submit_case(login):
         return response.get_json()
 
     return _submit
+
+
+# --- committed data, for tests where several connections must see each other's work ----
+
+
+def committed_client(app, username: str):
+    """A logged-in test client that works outside the per-test rollback (`db`): what it
+    does is committed. Returns the client and its CSRF token."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    assert (
+        client.post(
+            "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
+    return client, token
+
+
+@pytest.fixture
+def committed_cases(app):
+    """Case numbers created with real commits; removed again afterwards."""
+    created: list[str] = []
+    yield created
+    database = app.extensions["yjs_db"]
+    with database.session_factory() as session:
+        ids = list(session.scalars(select(Case.id).where(Case.case_no.in_(created))))
+        purge_cases(session, ids)
+        session.commit()
+
+
+def purge_cases(session, case_ids: list[int]) -> None:
+    """Remove committed test cases with everything hanging off them. The audit trail is
+    append-only (a trigger on PostgreSQL refuses DELETE): only a superuser's maintenance
+    session, with triggers off for its transaction, may take events out, chain heads too."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+    session.execute(delete(AuditEvent).where(AuditEvent.case_id.in_(case_ids)))
+    chains = [f"case:{i}" for i in case_ids]
+    session.execute(delete(AuditChainHead).where(AuditChainHead.chain.in_(chains)))
+    for model in (MaterialGap, MaterialFile, CaseComment, ELicence, CaseTask):
+        session.execute(delete(model).where(model.case_id.in_(case_ids)))
+    session.execute(delete(Case).where(Case.id.in_(case_ids)))

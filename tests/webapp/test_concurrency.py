@@ -6,47 +6,17 @@ with YJS_TEST_DATABASE_URL — on PostgreSQL, where the case row lock does the w
 
 from __future__ import annotations
 
-import re
 import threading
 
-import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from webapp.accounts.users import DEMO_PASSWORD
 from webapp.models import AuditEvent, Case, CaseTask
 
-from .conftest import enterprise_answers
-
-
-def _client(app, username):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    assert (
-        client.post(
-            "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}
-        ).status_code
-        == 302
-    )
-    return client, token
-
-
-@pytest.fixture
-def committed_cases(app):
-    """Case numbers created with real commits; removed again afterwards."""
-    created: list[str] = []
-    yield created
-    database = app.extensions["yjs_db"]
-    with database.session_factory() as session:
-        ids = list(session.scalars(select(Case.id).where(Case.case_no.in_(created))))
-        session.execute(delete(AuditEvent).where(AuditEvent.case_id.in_(ids)))
-        session.execute(delete(CaseTask).where(CaseTask.case_id.in_(ids)))
-        session.execute(delete(Case).where(Case.id.in_(ids)))
-        session.commit()
+from .conftest import committed_client, enterprise_answers
 
 
 def test_same_task_completed_twice_at_once(app, committed_cases):
-    applicant, token = _client(app, "zhangsan")
+    applicant, token = committed_client(app, "zhangsan")
     outcomes = []
     for _ in range(4):  # a few rounds, so both orderings of the race are likely exercised
         response = applicant.post(
@@ -58,7 +28,7 @@ def test_same_task_completed_twice_at_once(app, committed_cases):
         case_no = response.get_json()["case_no"]
         committed_cases.append(case_no)
 
-        clerks = [_client(app, "window") for _ in range(2)]
+        clerks = [committed_client(app, "window") for _ in range(2)]
         tasks = clerks[0][0].get("/api/tasks/").get_json()["tasks"]
         task_id = next(t["id"] for t in tasks if t["case_no"] == case_no)
 

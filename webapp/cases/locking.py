@@ -48,6 +48,8 @@ def lock_for_action(session: Session, actor: User, task_id: int) -> tuple[Case, 
     ).one()
     if not access_policy.can_see_task(actor, task):
         raise NotFound("任务不存在")
+    if task.status == TaskStatus.SUSPENDED:
+        raise Conflict("该办件正等待申请人补正，补正提交后才能继续办理")
     if task.status != TaskStatus.OPEN:
         raise Conflict(TAKEN)
     blocker = access_policy.blocking_claimant(actor, task)

@@ -221,6 +221,8 @@ def receive_material(session: Session, actor: User, gap_id: int) -> MaterialGap:
     if gap is None:
         raise NotFound("容缺记录不存在")
     case = lock_case(session, gap.case_id)
+    # Read again under the lock: a request that waited for it must see the first one's work.
+    gap = session.get(MaterialGap, gap_id, populate_existing=True)
     if not access_policy.can_see_case(actor, case):
         raise NotFound("容缺记录不存在")
     if not access_policy.can_record_material_received(actor, case):

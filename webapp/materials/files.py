@@ -96,7 +96,9 @@ def remove(session: Session, applicant: User, file_id: int) -> Case:
     if row is None:
         raise NotFound("文件不存在")
     case = lock_case(session, row.case_id)
-    if not access_policy.is_own_case(applicant, case):
+    # Read again under the lock: the same file removed by a request we waited for is gone.
+    row = session.get(MaterialFile, file_id, populate_existing=True)
+    if row is None or not access_policy.is_own_case(applicant, case):
         raise NotFound("文件不存在")
     if not access_policy.can_upload(applicant, case):
         raise Conflict("办件已受理，材料不能再更改")
