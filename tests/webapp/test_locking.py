@@ -202,7 +202,7 @@ def test_the_clerk_who_asked_for_correction_cannot_accept_meanwhile(login, submi
     # The same clerk holds the claim, so no claim check stands in the way.
     response = window.post_json(f"/api/tasks/{task['id']}/complete", {})
     assert response.status_code == 409, response.get_json()
-    assert response.get_json()["message"] == TAKEN
+    assert response.get_json()["message"] == "该办件正等待申请人补正，补正提交后才能继续办理"
 
     session.expire_all()
     case = session.scalars(select(Case).where(Case.case_no == case_no)).one()

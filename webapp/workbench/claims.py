@@ -22,14 +22,7 @@ def claim(session: Session, actor: User, task_id: int) -> CaseTask:
     case, task = lock_for_action(session, actor, task_id)
     if task.claimed_by_id == actor.id:
         return task
-    before = task.claimed_by.display_name if task.claimed_by else None
-    task.claimed_by = actor
-    task.claimed_at = now()
-    trail.record(
-        session, actor, "task.claimed", case=case, task=task, before={"claimed_by": before},
-        after={"claimed_by": actor.display_name},
-    )  # fmt: skip
-    return task
+    return _hand_to(session, actor, case, task, actor, "task.claimed")
 
 
 def unclaim(session: Session, actor: User, task_id: int) -> CaseTask:
@@ -54,12 +47,16 @@ def assign(session: Session, actor: User, task_id: int, assignee_id: int) -> Cas
         raise Invalid(
             "只能转交给本部门的办理人员", details=[{"field": "assignee", "message": "人员无效"}]
         )
+    return _hand_to(session, actor, case, task, assignee, "task.assigned")
+
+
+def _hand_to(session, actor: User, case, task: CaseTask, holder: User, action: str) -> CaseTask:
     before = task.claimed_by.display_name if task.claimed_by else None
-    task.claimed_by = assignee
+    task.claimed_by = holder
     task.claimed_at = now()
     trail.record(
-        session, actor, "task.assigned", case=case, task=task, before={"claimed_by": before},
-        after={"claimed_by": assignee.display_name},
+        session, actor, action, case=case, task=task, before={"claimed_by": before},
+        after={"claimed_by": holder.display_name},
     )  # fmt: skip
     return task
 
