@@ -9,6 +9,7 @@ from .db import Database
 from .extensions import api, csrf, login_manager
 from .logging_setup import install_masking
 from .regions import init_regions
+from .routing import register as register_converters
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(config))
     app.json.ensure_ascii = False
     install_masking()
+    register_converters(app)  # before any route is added
 
     # One Database per app: a second app in the same process (tests, bench) gets its own.
     Database().init_app(app)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.accounts.models import User
@@ -134,20 +135,24 @@ def draft_answers(version: ThemeVersion, answers: Mapping) -> dict[str, Any]:
         elif isinstance(value, list):
             kept[key] = _choices(field, value)
         else:
-            kept[key] = _scalar(field.label, value)
+            kept[key] = _scalar(field.label, value, multiline=field.type == "text")
     size = len(json.dumps(kept, ensure_ascii=False).encode("utf-8"))
     if size > MAX_DRAFT_BYTES:
         raise Invalid(f"草稿内容过多（{size // 1024} KiB），无法保存")
     return kept
 
 
-def _scalar(label: str, value: Any) -> str | bool | int | float:
+def _scalar(label: str, value: Any, *, multiline: bool = False) -> str | bool | int | float:
     if isinstance(value, bool | int | float):
         return value
     if not isinstance(value, str):
         raise Invalid(f"草稿中“{label}”的格式不正确")
     if len(value) > MAX_TEXT_CHARS:
         raise Invalid(f"草稿中“{label}”超过{MAX_TEXT_CHARS}个字符，无法保存")
+    # Unchecked is not unfiltered: a control character is never kept (and PostgreSQL
+    # refuses NUL in a JSON document).
+    if has_control_characters(value, multiline=multiline):
+        raise Invalid(f"草稿中“{label}”{CONTROL_CHARACTERS}，无法保存")
     return value
 
 
@@ -167,7 +172,7 @@ def _rows(field, value: Any) -> list[dict[str, Any]]:
             raise Invalid(f"草稿中“{field.label}”的格式不正确")
         rows.append(
             {
-                k: _scalar(f"{field.label}·{subs[k].label}", v)
+                k: _scalar(f"{field.label}·{subs[k].label}", v, multiline=subs[k].type == "text")
                 for k, v in row.items()
                 if k in subs and v is not None
             }

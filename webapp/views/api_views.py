@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields
 
+from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp.access_policy import Function
 from webapp.applications import drafts
 from webapp.cases.lookup import case_for, task_for
@@ -28,6 +29,7 @@ from .inputs import (
     AssignInput,
     InboxQuery,
     StrictSchema,
+    Text,
     load_or_errors,
 )
 from .notice import notice_document
@@ -64,9 +66,9 @@ class VersionOut(StrictSchema):
 
 
 class SubmitIn(StrictSchema):
-    theme = fields.String(required=True, metadata={"description": "主题编码"})
+    theme = Text(required=True, metadata={"description": "主题编码"})
     answers = fields.Dict(
-        keys=fields.String(), required=True, metadata={"description": "按规范字段键填写的申请表"}
+        keys=Text(), required=True, metadata={"description": "按规范字段键填写的申请表"}
     )
 
 
@@ -194,6 +196,10 @@ def _xml_body(what: str, kind: str) -> str:
         raise Invalid(f"{what}必须是 UTF-8 编码的 {kind} XML") from None
     if not xml.strip():
         raise Invalid(f"{what}内容为空")
+    # XML allows no control character but tab and line breaks: refused, not kept as a broken
+    # draft (PostgreSQL would not store a NUL anyway).
+    if has_control_characters(xml, multiline=True):
+        raise Invalid(f"{what}{CONTROL_CHARACTERS}")
     return xml
 
 

@@ -281,7 +281,7 @@ def withdraw(case_no: str):
     session = db_session()
     values, errors = load_or_errors(WithdrawInput(), request.form)
     if errors:
-        raise Invalid("撤回原因不超过 200 字")
+        raise Invalid("撤回原因不超过 200 字", details=errors)
     lifecycle.withdraw(session, current_user, case_no, values["reason"])
     session.commit()
     flash(f"办件 {case_no} 已撤回")
