@@ -31,7 +31,7 @@ from webapp.themes.models import Theme, ThemeVersion
 
 MAX_DRAFT_BYTES = 64 * 1024  # the whole draft as JSON: a full 企业开办 form is ~2 KiB
 MAX_TEXT_CHARS = 2000
-MAX_ROWS = 50
+MAX_ROWS = 50  # rows of a group whose form sets no max_items
 MAX_CHOICES = 100
 
 
@@ -163,8 +163,12 @@ def _choices(field, value: list) -> list[str]:
 
 
 def _rows(field, value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or len(value) > MAX_ROWS:
-        raise Invalid(f"草稿中“{field.label}”的格式不正确或行数过多")
+    if not isinstance(value, list):
+        raise Invalid(f"草稿中“{field.label}”的格式不正确")
+    # As many rows as the form allows (a draft may be complete), else MAX_ROWS.
+    limit = field.constraints.max_items or MAX_ROWS
+    if len(value) > limit:
+        raise Invalid(f"草稿中“{field.label}”超过{limit}行，无法保存")
     subs = {s.key: s for s in field.item_fields}
     rows = []
     for row in value:
