@@ -229,3 +229,30 @@ def test_control_characters_at_login_are_refused(app, db):
         "csrf_token": csrf,
     }
     assert client.post("/login", data=target).status_code == 422
+
+
+def test_a_json_body_nested_too_deeply_is_a_bad_request(login, submit_case):
+    # Python's json parser recurses once per level: ten kilobytes of brackets used to be a
+    # RecursionError (500) on both ways a body is read.
+    deep = "[" * 5000 + "]" * 5000
+    applicant = login("zhangsan")
+    for body in (deep, '{"theme": "enterprise-opening", "answers": {"a": ' + deep + "}}"):
+        response = applicant.client.post(
+            "/api/cases/",
+            data=body,
+            content_type="application/json",
+            headers={"X-CSRFToken": applicant.csrf},
+        )
+        assert response.status_code == 400, response.get_json()
+        assert response.get_json()["code"] == "bad_request"
+    window = login("window")
+    task = _task(window, submit_case()["case_no"])
+    # `complete` reads its body with get_json(silent=True): not a JSON object, a 422.
+    for path, status in (("complete", 422), ("actions/accept", 400)):
+        response = window.client.post(
+            f"/api/tasks/{task['id']}/{path}",
+            data=deep,
+            content_type="application/json",
+            headers={"X-CSRFToken": window.csrf},
+        )
+        assert response.status_code == status, response.get_json()
