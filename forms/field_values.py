@@ -29,6 +29,13 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$"
 
+# Control characters (Unicode Cc: C0, DEL, C1) are never part of an answer: they hide or
+# disguise text, and PostgreSQL refuses NUL in text. Lone surrogates have no UTF-8 form at
+# all. Multi-line text keeps its tabs and line breaks.
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_CHARACTERS = "不能包含控制字符或无效字符"
+
 _STDNUM_SUFFIX = {
     stdnum_errors.InvalidLength: ("length", "长度应为18位"),
     stdnum_errors.InvalidFormat: ("format", "格式不正确"),
@@ -53,6 +60,11 @@ class InvalidValue(ValueError):
         super().__init__(suffix)
 
 
+def has_control_characters(text: str, *, multiline: bool = False) -> bool:
+    """Whether `text` holds a control character; tab, CR and LF count only on one line."""
+    return (_CONTROL_IN_LINES if multiline else _CONTROL_IN_LINE).search(text) is not None
+
+
 def is_blank(raw: Any) -> bool:
     return raw is None or raw == [] or (isinstance(raw, str) and not raw.strip())
 
@@ -71,6 +83,7 @@ def parse_value(
     """
     type_ = field.type
     c = field.constraints
+    _refuse_control_characters(raw, multiline=type_ == "text")
     if type_ in ("string", "text"):
         value = _text(raw)
         if c.max_length is not None and len(value) > c.max_length:
@@ -118,6 +131,15 @@ def parse_identifier(type_: str, value: str, regions: RegionTable | None = None)
     except stdnum_errors.ValidationError as exc:
         code, suffix = _STDNUM_SUFFIX.get(type(exc), ("format", "格式不正确"))
         raise InvalidValue(code, suffix) from None
+
+
+def _refuse_control_characters(raw: Any, *, multiline: bool) -> None:
+    # Before any other check, so a hidden character is named as such in every field type
+    # (and never echoed back inside a "not an option" message).
+    texts = raw if isinstance(raw, list) else [raw]
+    for text in texts:
+        if isinstance(text, str) and has_control_characters(text.strip(), multiline=multiline):
+            raise InvalidValue("control", CONTROL_CHARACTERS)
 
 
 def _text(raw: Any) -> str:

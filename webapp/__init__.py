@@ -7,16 +7,20 @@ from flask import Flask
 from .config import load_config
 from .db import Database
 from .extensions import api, csrf, login_manager
+from .json_bodies import JsonProvider
 from .logging_setup import install_masking
 from .regions import init_regions
+from .routing import register as register_converters
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory; `config` overrides environment settings (tests)."""
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(config))
+    app.json = JsonProvider(app)
     app.json.ensure_ascii = False
     install_masking()
+    register_converters(app)  # before any route is added
 
     # One Database per app: a second app in the same process (tests, bench) gets its own.
     Database().init_app(app)

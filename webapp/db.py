@@ -23,6 +23,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Every id column is an INTEGER: 32-bit signed on PostgreSQL. A larger number names no row,
+# and handed to the database it overflows (an error, not "not found"): inputs refuse it first.
+MAX_ROW_ID = 2**31 - 1
+
 # jsonb on PostgreSQL (queryable, compact); JSON text elsewhere. Engine state survives
 # jsonb's key reordering because task data is stored whole (engine/serialization.py).
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")

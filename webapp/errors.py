@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from marshmallow import Schema, fields
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -27,6 +28,22 @@ HTTP_MESSAGES = {
     429: "请求过于频繁",
     500: "系统内部错误，请稍后重试",
 }
+
+
+class ErrorBody(Schema):
+    """What `render_error` answers in JSON; documented as every API operation's error."""
+
+    code = fields.String(
+        required=True,
+        metadata={"description": "稳定的错误代码，如 not_found、invalid、unprocessable_entity"},
+    )
+    message = fields.String(required=True, metadata={"description": "错误说明（中文）"})
+    errors = fields.Raw(
+        metadata={
+            "description": "逐项说明：字段 → 错误，或问题列表",
+            "oneOf": [{"type": "object"}, {"type": "array"}],
+        }
+    )
 
 
 def wants_json() -> bool:

@@ -6,11 +6,19 @@ from flask_login import LoginManager
 from flask_smorest import Api
 from flask_wtf import CSRFProtect
 
+from webapp.errors import ErrorBody
+
+
+class YjsApi(Api):
+    # flask-smorest documents its own error body (an integer code); ours is errors.py's.
+    ERROR_SCHEMA = ErrorBody
+
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"
-api = Api()
+api = YjsApi()
 
 
 @login_manager.user_loader

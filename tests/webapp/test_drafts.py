@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -160,6 +161,58 @@ def test_unknown_keys_are_dropped_and_oversized_drafts_refused(login, session):
     assert "经营范围”超过2000个字符" in too_long.get_data(as_text=True)
     session.expire_all()
     assert "enterprise.business_scope" not in session.get(ApplicationDraft, draft_id).answers
+
+
+def _json_bytes(answers: dict) -> int:
+    return len(json.dumps(answers, ensure_ascii=False).encode("utf-8"))
+
+
+def _draft_of_bytes(size: int) -> dict:
+    """Text in as many of the form's keys as it takes for the draft to be `size` bytes."""
+    keys = [k for k, v in enterprise_answers().items() if not isinstance(v, list)]
+    answers: dict = {}
+    for key in keys:
+        answers[key] = "餐" * 2000
+        if _json_bytes(answers) >= size:
+            break
+    answers[key] = ""
+    room = size - _json_bytes(answers)
+    answers[key] = "餐" * (room // 3) + "x" * (room % 3)
+    assert _json_bytes(answers) == size
+    return answers
+
+
+def test_a_draft_of_the_cap_is_kept_and_one_byte_more_is_refused(login, session):
+    applicant = login("zhangsan")
+    draft_id = save(applicant, _draft_of_bytes(64 * 1024))
+    session.expire_all()
+    assert _json_bytes(session.get(ApplicationDraft, draft_id).answers) == 64 * 1024
+
+    refused = post(applicant, SAVE, _draft_of_bytes(64 * 1024 + 1))
+    assert refused.status_code == 422
+    assert "草稿内容过多" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert _json_bytes(session.get(ApplicationDraft, draft_id).answers) == 64 * 1024
+
+
+def _shareholders(count: int) -> dict:
+    return {"shareholders": [{"name": f"股东{i}"} for i in range(count)]}
+
+
+def test_rows_beyond_the_forms_cap_are_refused_not_cut(login, session):
+    # 企业开办 allows 50 shareholders. The page used to drop every row past the 50th and
+    # say the draft was saved.
+    applicant = login("zhangsan")
+    draft_id = save(applicant, _shareholders(50))
+    session.expire_all()
+    assert len(session.get(ApplicationDraft, draft_id).answers["shareholders"]) == 50
+
+    refused = post(applicant, SAVE, {**_shareholders(51), "enterprise.name": "新名称"})
+    assert refused.status_code == 422
+    assert "草稿中“股东（发起人）出资情况”超过50行" in refused.get_data(as_text=True)
+    session.expire_all()
+    kept = session.get(ApplicationDraft, draft_id).answers
+    assert len(kept["shareholders"]) == 50 and "enterprise.name" not in kept
 
 
 def test_only_applicants_have_drafts(login, session):

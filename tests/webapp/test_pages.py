@@ -3,8 +3,13 @@ the case page; plus /healthz, the OpenAPI document and masking in logs."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+
+from sqlalchemy import func, select
+
+from webapp.models import Case
 
 from .conftest import LEGAL_REP_ID, enterprise_answers, form_fields
 
@@ -106,3 +111,41 @@ def test_logs_never_carry_full_id_numbers_or_phones(app, caplog):
     text = caplog.text
     assert LEGAL_REP_ID not in text and "13812345678" not in text
     assert "138****5678" in text
+
+
+def test_logged_exceptions_and_stacks_are_masked_too(app):
+    # A plain handler with the standard formatter, as a server's log file has: the
+    # traceback text is what it writes, not only the message.
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("webapp.test.tracebacks")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        try:
+            raise ValueError(f"身份证号 {LEGAL_REP_ID} 与手机 13812345678 不符")
+        except ValueError:
+            logger.exception("提交失败")
+        logger.info("查验 %s", "ok", stack_info=True)  # 441322198906120038 13812345678
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    assert "ValueError: 身份证号 441322********0038 与手机 138****5678 不符" in text
+    assert "Stack (most recent call last)" in text and "# 441322********0038 138****5678" in text
+    assert LEGAL_REP_ID not in text and "13812345678" not in text
+
+
+def test_rows_beyond_the_forms_cap_are_an_error_not_a_silent_cut(login, session):
+    # 企业开办 allows 50 shareholders; the page used to drop the 51st and register the
+    # company without it.
+    answers = enterprise_answers()
+    founder = answers["shareholders"][0]
+    answers["shareholders"] = [{**founder, "capital": "1"} for _ in range(51)]
+    before = session.scalar(select(func.count()).select_from(Case))
+    response = login("zhangsan").post_form(
+        "/applicant/apply/enterprise-opening", data=form_fields(answers)
+    )
+    assert response.status_code == 422
+    assert "股东（发起人）出资情况最多填写50项" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Case)) == before

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.accounts.models import User
@@ -30,7 +31,7 @@ from webapp.themes.models import Theme, ThemeVersion
 
 MAX_DRAFT_BYTES = 64 * 1024  # the whole draft as JSON: a full 企业开办 form is ~2 KiB
 MAX_TEXT_CHARS = 2000
-MAX_ROWS = 50
+MAX_ROWS = 50  # rows of a group whose form sets no max_items
 MAX_CHOICES = 100
 
 
@@ -134,20 +135,24 @@ def draft_answers(version: ThemeVersion, answers: Mapping) -> dict[str, Any]:
         elif isinstance(value, list):
             kept[key] = _choices(field, value)
         else:
-            kept[key] = _scalar(field.label, value)
+            kept[key] = _scalar(field.label, value, multiline=field.type == "text")
     size = len(json.dumps(kept, ensure_ascii=False).encode("utf-8"))
     if size > MAX_DRAFT_BYTES:
         raise Invalid(f"草稿内容过多（{size // 1024} KiB），无法保存")
     return kept
 
 
-def _scalar(label: str, value: Any) -> str | bool | int | float:
+def _scalar(label: str, value: Any, *, multiline: bool = False) -> str | bool | int | float:
     if isinstance(value, bool | int | float):
         return value
     if not isinstance(value, str):
         raise Invalid(f"草稿中“{label}”的格式不正确")
     if len(value) > MAX_TEXT_CHARS:
         raise Invalid(f"草稿中“{label}”超过{MAX_TEXT_CHARS}个字符，无法保存")
+    # Unchecked is not unfiltered: a control character is never kept (and PostgreSQL
+    # refuses NUL in a JSON document).
+    if has_control_characters(value, multiline=multiline):
+        raise Invalid(f"草稿中“{label}”{CONTROL_CHARACTERS}，无法保存")
     return value
 
 
@@ -158,8 +163,12 @@ def _choices(field, value: list) -> list[str]:
 
 
 def _rows(field, value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or len(value) > MAX_ROWS:
-        raise Invalid(f"草稿中“{field.label}”的格式不正确或行数过多")
+    if not isinstance(value, list):
+        raise Invalid(f"草稿中“{field.label}”的格式不正确")
+    # As many rows as the form allows (a draft may be complete), else MAX_ROWS.
+    limit = field.constraints.max_items or MAX_ROWS
+    if len(value) > limit:
+        raise Invalid(f"草稿中“{field.label}”超过{limit}行，无法保存")
     subs = {s.key: s for s in field.item_fields}
     rows = []
     for row in value:
@@ -167,7 +176,7 @@ def _rows(field, value: Any) -> list[dict[str, Any]]:
             raise Invalid(f"草稿中“{field.label}”的格式不正确")
         rows.append(
             {
-                k: _scalar(f"{field.label}·{subs[k].label}", v)
+                k: _scalar(f"{field.label}·{subs[k].label}", v, multiline=subs[k].type == "text")
                 for k, v in row.items()
                 if k in subs and v is not None
             }

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields
 
+from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp.access_policy import Function
 from webapp.applications import drafts
 from webapp.cases.lookup import case_for, task_for
@@ -14,6 +15,7 @@ from webapp.cases.models import CaseStatus
 from webapp.cases.progress import item_progress
 from webapp.db import db_session
 from webapp.domain_errors import Invalid, NotFound
+from webapp.json_bodies import ArgumentsParser
 from webapp.themes import publishing
 from webapp.themes.lookup import get_theme, latest_version
 from webapp.themes.lookup import list_themes as all_themes
@@ -28,15 +30,24 @@ from .inputs import (
     AssignInput,
     InboxQuery,
     StrictSchema,
+    Text,
     load_or_errors,
 )
 from .notice import notice_document
 
-themes_bp = Blueprint(
+
+class ApiBlueprint(Blueprint):
+    """Reads JSON bodies as `request.get_json` does (json_bodies.py): a deeply nested
+    body is a 400, not a RecursionError."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
+
+
+themes_bp = ApiBlueprint(
     "api_themes", __name__, url_prefix="/api/themes", description="主题（一件事）与流程图版本"
 )
-cases_bp = Blueprint("api_cases", __name__, url_prefix="/api/cases", description="办件")
-tasks_bp = Blueprint("api_tasks", __name__, url_prefix="/api/tasks", description="待办任务")
+cases_bp = ApiBlueprint("api_cases", __name__, url_prefix="/api/cases", description="办件")
+tasks_bp = ApiBlueprint("api_tasks", __name__, url_prefix="/api/tasks", description="待办任务")
 blueprints = [themes_bp, cases_bp, tasks_bp]
 
 
@@ -64,9 +75,9 @@ class VersionOut(StrictSchema):
 
 
 class SubmitIn(StrictSchema):
-    theme = fields.String(required=True, metadata={"description": "主题编码"})
+    theme = Text(required=True, metadata={"description": "主题编码"})
     answers = fields.Dict(
-        keys=fields.String(), required=True, metadata={"description": "按规范字段键填写的申请表"}
+        keys=Text(), required=True, metadata={"description": "按规范字段键填写的申请表"}
     )
 
 
@@ -194,6 +205,10 @@ def _xml_body(what: str, kind: str) -> str:
         raise Invalid(f"{what}必须是 UTF-8 编码的 {kind} XML") from None
     if not xml.strip():
         raise Invalid(f"{what}内容为空")
+    # XML allows no control character but tab and line breaks: refused, not kept as a broken
+    # draft (PostgreSQL would not store a NUL anyway).
+    if has_control_characters(xml, multiline=True):
+        raise Invalid(f"{what}{CONTROL_CHARACTERS}")
     return xml
 
 

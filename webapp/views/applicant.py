@@ -29,8 +29,8 @@ from .inputs import WithdrawInput, load_or_errors
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
 
+# Rows 0–999: more than the form parts a request may carry (Flask's MAX_FORM_PARTS).
 GROUP_FIELD = re.compile(r"^(?P<group>[a-z_][\w.]*)\[(?P<index>\d{1,3})\]\.(?P<sub>[a-z_][\w.]*)$")
-MAX_GROUP_ROWS = 50
 
 
 @bp.get("/")
@@ -65,10 +65,10 @@ def answers_from_form(form: MultiDict, version) -> dict:
             continue
         match = GROUP_FIELD.match(name)
         if match:
-            index = int(match["index"])
-            if index < MAX_GROUP_ROWS:
-                row = groups.setdefault(match["group"], {}).setdefault(index, {})
-                row[match["sub"]] = form.get(name, "").strip()
+            # Every row is kept: how many a group may have is the form's rule (max_items),
+            # checked by validation and drafts with a message, never a silent cut here.
+            row = groups.setdefault(match["group"], {}).setdefault(int(match["index"]), {})
+            row[match["sub"]] = form.get(name, "").strip()
             continue
         if name not in whole:
             continue  # unknown keys are dropped, never stored
@@ -281,7 +281,7 @@ def withdraw(case_no: str):
     session = db_session()
     values, errors = load_or_errors(WithdrawInput(), request.form)
     if errors:
-        raise Invalid("撤回原因不超过 200 字")
+        raise Invalid("撤回原因不超过 200 字", details=errors)
     lifecycle.withdraw(session, current_user, case_no, values["reason"])
     session.commit()
     flash(f"办件 {case_no} 已撤回")

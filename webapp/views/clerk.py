@@ -171,7 +171,7 @@ def comment(case_no: str):
     case = staff_case_for(session, current_user, case_no)
     values, errors = load_or_errors(CommentInput(), request.form)
     if errors:
-        raise Invalid("备注内容不能为空，且不超过 1000 字")
+        raise Invalid("备注内容不能为空，且不超过 1000 字", details=errors)
     comments.add_comment(session, current_user, case, values["body"])
     session.commit()
     flash("备注已添加")

@@ -4,16 +4,46 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from forms.field_values import CONTROL_CHARACTERS, has_control_characters
+from webapp.db import MAX_ROW_ID
+
 
 class StrictSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
 
+class Text(fields.String):
+    """Every text input: one line, no control characters (PostgreSQL refuses NUL, and the
+    others hide or disguise what a clerk reads)."""
+
+    multiline = False
+    default_error_messages = {"control": CONTROL_CHARACTERS}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if has_control_characters(text, multiline=self.multiline):
+            raise self.make_error("control")
+        return text
+
+
+class MultilineText(Text):
+    """Text typed in a textarea: tabs and line breaks are part of it."""
+
+    multiline = True
+
+
+class RowId(fields.Integer):
+    """An id given in a body or query: one the database can hold, else a 422."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Range(min=1, max=MAX_ROW_ID), **kwargs)
+
+
 class LoginInput(StrictSchema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    next = fields.String(load_default=None)
+    username = Text(required=True, validate=validate.Length(min=1, max=64))
+    password = Text(required=True, validate=validate.Length(min=1, max=256))
+    next = Text(load_default=None)
 
 
 class PasswordChangeInput(StrictSchema):
@@ -23,7 +53,7 @@ class PasswordChangeInput(StrictSchema):
 
 
 class GapInput(StrictSchema):
-    material = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    material = Text(required=True, validate=validate.Length(min=1, max=64))
     promised_date = fields.Date(required=True, metadata={"description": "承诺补齐日期"})
 
 
@@ -34,13 +64,13 @@ REASON = {"description": "理由（申请人可见）"}
 class AcceptInput(StrictSchema):
     """受理."""
 
-    opinion = fields.String(load_default="", validate=validate.Length(max=500), metadata=OPINION)
+    opinion = MultilineText(load_default="", validate=validate.Length(max=500), metadata=OPINION)
 
 
 class AcceptWithGapInput(StrictSchema):
     """容缺受理: the materials accepted missing, each with the applicant's promised date."""
 
-    opinion = fields.String(load_default="", validate=validate.Length(max=500), metadata=OPINION)
+    opinion = MultilineText(load_default="", validate=validate.Length(max=500), metadata=OPINION)
     gaps = fields.List(
         fields.Nested(GapInput), required=True, validate=validate.Length(min=1, max=20)
     )
@@ -50,7 +80,7 @@ class CorrectInput(StrictSchema):
     """一次性告知补正: the fields to fix and the materials to add, with a note."""
 
     fields_ = fields.List(
-        fields.String(validate=validate.Length(max=128)),
+        Text(validate=validate.Length(max=128)),
         data_key="fields",
         attribute="fields",
         load_default=list,
@@ -58,25 +88,25 @@ class CorrectInput(StrictSchema):
         metadata={"description": "需修改的字段键"},
     )
     materials = fields.List(
-        fields.String(validate=validate.Length(max=64)),
+        Text(validate=validate.Length(max=64)),
         load_default=list,
         validate=validate.Length(max=100),
         metadata={"description": "需补交的材料编码"},
     )
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = MultilineText(load_default="", validate=validate.Length(max=1000))
 
 
 class RefuseInput(StrictSchema):
     """不予受理."""
 
-    reason = fields.String(required=True, validate=validate.Length(max=500), metadata=REASON)
+    reason = MultilineText(required=True, validate=validate.Length(max=500), metadata=REASON)
 
 
 class GrantInput(StrictSchema):
     """准予: opinion, and the result's number (required when the result is an e-licence)."""
 
-    opinion = fields.String(required=True, validate=validate.Length(max=500), metadata=OPINION)
-    result_no = fields.String(
+    opinion = MultilineText(required=True, validate=validate.Length(max=500), metadata=OPINION)
+    result_no = Text(
         load_default="", validate=validate.Length(max=64), metadata={"description": "证照/文书编号"}
     )
 
@@ -84,21 +114,21 @@ class GrantInput(StrictSchema):
 class DenyInput(StrictSchema):
     """不予许可."""
 
-    reason = fields.String(required=True, validate=validate.Length(max=500), metadata=REASON)
+    reason = MultilineText(required=True, validate=validate.Length(max=500), metadata=REASON)
 
 
 class DeliverInput(StrictSchema):
     """统一出件: how the results are handed out."""
 
-    method = fields.String(
+    method = Text(
         required=True,
         validate=validate.OneOf(["window", "post", "electronic"]),
         metadata={"description": "window 窗口领取 / post 邮政寄递 / electronic 电子送达"},
     )
-    tracking_no = fields.String(
+    tracking_no = Text(
         load_default="", validate=validate.Length(max=64), metadata={"description": "邮寄运单号"}
     )
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = MultilineText(load_default="", validate=validate.Length(max=1000))
 
 
 # One schema per workbench action (workbench/actions.py ACTIONS), so each one's fields are
@@ -117,7 +147,7 @@ ACTION_INPUTS: dict[str, type[StrictSchema]] = {
 class ActionChoice(StrictSchema):
     """`/complete`: which action; the rest of the body is checked by that action's schema."""
 
-    action = fields.String(
+    action = Text(
         load_default=None,
         validate=validate.OneOf(list(ACTION_INPUTS)),
         metadata={"description": "操作；省略时为任务的默认办结操作（受理/准予/出件）"},
@@ -125,28 +155,28 @@ class ActionChoice(StrictSchema):
 
 
 class AssignInput(StrictSchema):
-    assignee = fields.Integer(required=True, metadata={"description": "转交给的人员 id"})
+    assignee = RowId(required=True, metadata={"description": "转交给的人员 id"})
 
 
 class MaterialUploadInput(StrictSchema):
-    material = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    material = Text(required=True, validate=validate.Length(min=1, max=64))
 
 
 class WithdrawInput(StrictSchema):
-    reason = fields.String(load_default="", validate=validate.Length(max=200))
+    reason = Text(load_default="", validate=validate.Length(max=200))
 
 
 class CommentInput(StrictSchema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    body = MultilineText(required=True, validate=validate.Length(min=1, max=1000))
 
 
 class InboxQuery(StrictSchema):
-    view = fields.String(
+    view = Text(
         load_default="all",
         validate=validate.OneOf(["all", "mine", "unclaimed", "due_soon", "yellow", "red"]),
     )
-    theme = fields.String(load_default=None, validate=validate.Length(max=64))
-    after = fields.String(load_default=None, validate=validate.Length(max=80))
+    theme = Text(load_default=None, validate=validate.Length(max=64))
+    after = Text(load_default=None, validate=validate.Length(max=80))
 
 
 def action_input_from_form(action: str, form) -> tuple[Schema, dict]:
@@ -162,13 +192,19 @@ def action_input_from_form(action: str, form) -> tuple[Schema, dict]:
 
 
 def load_or_errors(schema: Schema, data) -> tuple[dict | None, dict | None]:
-    """(values, None) or (None, field → messages); messages in Chinese."""
+    """(values, None) or (None, field → message); messages in Chinese."""
     try:
         return schema.load(data), None
     except ValidationError as exc:
-        return None, {
-            k: "请填写此项"
-            if "required" in str(v).lower() or "Missing" in str(v)
-            else "内容不符合要求"
-            for k, v in exc.messages.items()
-        }
+        return None, {k: _chinese(v) for k, v in exc.messages.items()}
+
+
+def _chinese(messages) -> str:
+    # marshmallow's own messages are English: a message of ours (already Chinese) is shown
+    # as it is, the others by kind.
+    text = str(messages)
+    if CONTROL_CHARACTERS in text:
+        return CONTROL_CHARACTERS
+    if "required" in text.lower() or "Missing" in text:
+        return "请填写此项"
+    return "内容不符合要求"

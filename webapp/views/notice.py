@@ -13,14 +13,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, validate
 
+from forms.field_values import CONTROL_CHARACTERS
 from webapp.db import db_session
 from webapp.domain_errors import Invalid, NotFound
 from webapp.process_cache import ProcessCache
 from webapp.themes import notices
 from webapp.themes.lookup import get_theme, latest_version
 from webapp.themes.models import ThemeVersion
+
+from .inputs import Text
 
 bp = Blueprint("notice", __name__, url_prefix="/notice")
 
@@ -38,9 +41,7 @@ def _query_schema(keys: tuple[str, ...]) -> Schema:
     def build() -> Schema:
         schema = Schema.from_dict(
             {
-                f"q{i}": fields.String(
-                    data_key=key, validate=validate.Length(max=MAX_ANSWER_LENGTH)
-                )
+                f"q{i}": Text(data_key=key, validate=validate.Length(max=MAX_ANSWER_LENGTH))
                 for i, key in enumerate(keys)
             },
             name="NoticeQuery",
@@ -57,11 +58,17 @@ def load_answers(version: ThemeVersion, args: Mapping[str, Any]) -> dict[str, st
         loaded = _query_schema(keys).load({k: args[k] for k in keys if k in args})
     except ValidationError as exc:
         details = [
-            {"key": key, "message": f"导办问题 {key} 的回答过长（不超过{MAX_ANSWER_LENGTH}个字符）"}
-            for key in exc.messages
+            {"key": key, "message": f"导办问题 {key} 的回答{_problem(messages)}"}
+            for key, messages in exc.messages.items()
         ]
         raise Invalid("导办问题的回答有误", details=details) from None
     return {keys[int(name[1:])]: value for name, value in loaded.items()}
+
+
+def _problem(messages) -> str:
+    if CONTROL_CHARACTERS in str(messages):
+        return CONTROL_CHARACTERS
+    return f"过长（不超过{MAX_ANSWER_LENGTH}个字符）"
 
 
 def published_version(code: str) -> ThemeVersion:

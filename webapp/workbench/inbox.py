@@ -18,6 +18,7 @@ from webapp.access_policy import Function
 from webapp.accounts.models import User
 from webapp.cases.models import Case, CaseTask, TaskStatus
 from webapp.clock import now as clock_now
+from webapp.db import MAX_ROW_ID
 from webapp.domain_errors import Forbidden
 from webapp.themes.models import Theme, ThemeVersion
 
@@ -147,8 +148,11 @@ def parse_cursor(value: str | None) -> str | None:
         return None
     due, sep, last_id = value.partition("|")
     try:
-        aware = dt.datetime.fromisoformat(due).tzinfo is not None
-        int(last_id)
-    except ValueError:
+        due_at = dt.datetime.fromisoformat(due)
+        # Compared in UTC: an instant that does not exist there is not one of ours.
+        due_at.astimezone(dt.UTC)
+        row_id = int(last_id)
+    except (ValueError, OverflowError):
         return None
-    return value if sep and aware else None
+    in_range = 0 <= row_id <= MAX_ROW_ID
+    return value if sep and due_at.tzinfo is not None and in_range else None
