@@ -47,9 +47,9 @@ class LoginInput(StrictSchema):
 
 
 class PasswordChangeInput(StrictSchema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    confirm_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    current_password = Text(required=True, validate=validate.Length(min=1, max=256))
+    new_password = Text(required=True, validate=validate.Length(min=1, max=256))
+    confirm_password = Text(required=True, validate=validate.Length(min=1, max=256))
 
 
 class GapInput(StrictSchema):
