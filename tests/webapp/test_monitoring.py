@@ -172,6 +172,8 @@ ELSEWHERE = {"REMOTE_ADDR": "203.0.113.9"}
     [
         ({}, {}, "", 200),  # on this machine, directly
         ({"REMOTE_ADDR": "::1"}, {}, "", 200),
+        ({"REMOTE_ADDR": "::ffff:127.0.0.1"}, {}, "", 200),
+        ({"REMOTE_ADDR": "::ffff:203.0.113.9"}, {}, "", 403),
         (ELSEWHERE, {}, "", 403),
         # Through a reverse proxy on this machine: the socket is local, the client is not.
         ({}, {"X-Forwarded-For": "203.0.113.9"}, "", 403),
