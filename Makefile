@@ -29,6 +29,8 @@ $(ASSETS_STAMP): $(NODE_STAMP) $(ASSET_SOURCES)
 	npm run --silent build
 	touch $@
 
+# Serves with the production server (gunicorn, `yjs serve`), as deployed; run `make worker`
+# beside it for timers and cards (README, docs/deploy.md).
 run: setup
 	$(BIN)/yjs db upgrade
 	$(BIN)/yjs load-themes

@@ -213,12 +213,17 @@ def _find_table(root: etree._Element) -> tuple[etree._Element | None, list[Probl
 _SCHEMA_LOCK = threading.Lock()
 
 
-@cache
 def _schema() -> BpmnValidator:
     # Loading the DMN 1.3 schema takes a while: once per process. `@cache` alone is not a
-    # lock, and lxml crashed (SIGSEGV) when server threads built the schema at once.
+    # lock, and lxml crashed (SIGSEGV) when server threads built the schema at once. The
+    # lock is taken before the cache is asked, so a thread that waited finds it built.
     with _SCHEMA_LOCK:
-        return BpmnValidator(SCHEMAS[DMN_NS])
+        return _build_schema()
+
+
+@cache
+def _build_schema() -> BpmnValidator:
+    return BpmnValidator(SCHEMAS[DMN_NS])
 
 
 def _schema_problems(root: etree._Element) -> list[Problem]:

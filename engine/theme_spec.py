@@ -9,6 +9,7 @@ a diagram from any modeling tool gets problems listed, never a crash.
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,14 +61,18 @@ LOOP_EXPRESSIONS = {
 }
 
 _validator: BpmnValidator | None = None
+_VALIDATOR_LOCK = threading.Lock()
 
 
 def _xsd_validator() -> BpmnValidator:
-    # Loading the BPMN XSD takes ~100 ms; do it once per process.
+    # Loading the BPMN XSD takes ~100 ms; do it once per process. Under a lock: server
+    # threads publishing at once would otherwise build lxml schemas side by side, which
+    # crashed a server once (engine/guidance.py's DMN schema).
     global _validator
-    if _validator is None:
-        _validator = BpmnValidator()
-    return _validator
+    with _VALIDATOR_LOCK:
+        if _validator is None:
+            _validator = BpmnValidator()
+        return _validator
 
 
 @dataclass(frozen=True)

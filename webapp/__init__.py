@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .db import Database
@@ -24,6 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     # One Database per app: a second app in the same process (tests, bench) gets its own.
     Database().init_app(app)
+    from . import monitoring  # prometheus_client: imported once the app is made (serving.py)
+
+    monitoring.register(app)
     init_regions(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -48,4 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .templating import register_filters
 
     register_filters(app)
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        # Only as many X-Forwarded-* entries as there are proxies of ours are believed: a
+        # client can write the header too, and its own entries come first.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app

@@ -10,6 +10,8 @@ from webapp.accounts.models import Role
 from webapp.db import db_session
 
 from . import create_app
+from .config import ConfigError, load_config
+from .logging_setup import configure_logging
 
 
 @click.group(
@@ -106,17 +108,39 @@ def audit_verify():
     raise SystemExit(1)
 
 
-@main.command("serve")
+# No app context for the command (FlaskGroup's default): the server's workers make their
+# apps after the fork, and the master must not have imported the app's metrics first.
+@main.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
-def serve(host: str, port: int):
-    """Serve the web app (development server, threaded)."""
-    from werkzeug.serving import run_simple
+@click.option("--dev", is_flag=True, help="开发服务器（Werkzeug，代码改动后自动重启），仅供开发")
+def serve(host: str, port: int, dev: bool):
+    """Serve the web app: gunicorn, YJS_WEB_WORKERS processes × YJS_WEB_THREADS threads."""
+    # Settings are checked here, once, with their message: a worker that failed to start on
+    # a bad setting would only be restarted by gunicorn, again and again.
+    config = _checked_config()
+    if dev:
+        from werkzeug.serving import run_simple
 
-    app = create_app()
-    click.echo(f"YJS 已启动：http://{host}:{port}  （Ctrl+C 停止）")
-    # Flask refuses app.run() inside its own CLI; the server underneath is the same.
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+        click.echo(f"YJS 开发服务器：http://{host}:{port}  （Ctrl+C 停止）")
+        # Flask refuses app.run() inside its own CLI; the server underneath is the same.
+        run_simple(host, port, create_app(), threaded=True, use_reloader=True)
+        return
+    from .serving import run_production_server
+
+    configure_logging(config["LOG_FORMAT"], config["LOG_LEVEL"])
+    click.echo(
+        f"YJS 已启动：http://{host}:{port}  （{config['WEB_WORKERS']} 个进程 × "
+        f"{config['WEB_THREADS']} 个线程；Ctrl+C 停止）"
+    )
+    run_production_server(config, host, port)
+
+
+def _checked_config() -> dict:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("worker")
@@ -126,6 +150,8 @@ def worker(once: bool, interval: float):
     """Background worker: fires due timers and deadline checks (several may run at once)."""
     from .worker import run_worker
 
+    config = _checked_config()
+    configure_logging(config["LOG_FORMAT"], config["LOG_LEVEL"])
     if not run_worker(create_app(), once=once, interval=interval):
         raise SystemExit(1)
 

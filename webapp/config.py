@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,19 +22,112 @@ def _instance_dir() -> Path:
     return Path(os.environ.get("YJS_INSTANCE_DIR", REPO_ROOT / "instance")).resolve()
 
 
-def _secret_key(instance: Path) -> str:
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_KEY_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
+# Web server defaults for a small machine (2 cores): a process per core, a few threads each
+# for requests that wait on the database. More cores: raise YJS_WEB_WORKERS first.
+DEFAULT_WEB_WORKERS = 2
+DEFAULT_WEB_THREADS = 4
+DEFAULT_WEB_TIMEOUT = 60
+
+
+def _secret_key(instance: Path, environment: str) -> str:
     key = os.environ.get("YJS_SECRET_KEY")
     if key:
-        if len(key) < 32:
-            raise ConfigError("YJS_SECRET_KEY 至少需要 32 个字符")
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(f"YJS_SECRET_KEY 至少需要 {MIN_SECRET_KEY_LENGTH} 个字符")
         return key
-    # Development default: a random key kept in instance/ so sessions survive restarts.
-    instance.mkdir(parents=True, exist_ok=True)
+    if environment == "production":
+        # A key made up on one machine would differ on the next app server, and one lost
+        # with the instance folder logs everybody out: production names its key.
+        raise ConfigError(
+            "生产环境（YJS_ENV=production）必须设置 YJS_SECRET_KEY（至少 "
+            f"{MIN_SECRET_KEY_LENGTH} 个字符，例如 `python -c 'import secrets; "
+            "print(secrets.token_hex(32))'` 的输出），所有应用进程使用同一个值"
+        )
+    return development_secret_key(instance)
+
+
+def development_secret_key(instance: Path) -> str:
+    """The development key kept in `instance/secret_key`, created on first use.
+
+    Several processes may start at once on a fresh instance folder (the server's workers,
+    a worker beside them). Each writes a candidate key to a temporary file of its own,
+    flushed to disk, then hard-links it to the final name: a link either appears whole or
+    fails because another process's key is already there. So every process reads the one
+    key that won, never an empty or half-written file.
+    """
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    key = _read_key(path)
+    if key is not None:
+        return key
+    instance.mkdir(parents=True, exist_ok=True)
+    fd, candidate = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process won the race: its key is the key
+        except OSError as exc:
+            raise ConfigError(
+                f"无法在 {instance} 中创建开发用密钥文件（{exc}）；请设置 YJS_SECRET_KEY"
+            ) from None
+    finally:
+        os.unlink(candidate)
+    key = _read_key(path)
+    if key is None:
+        raise ConfigError(f"开发用密钥文件 {path} 为空：请删除它后重新启动")
+    return key
+
+
+def _read_key(path: Path) -> str | None:
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    if not key:
+        # Only an older version could leave an empty file (it wrote in place); the atomic
+        # link above never does. Refuse rather than sign sessions with "".
+        raise ConfigError(f"开发用密钥文件 {path} 为空：请删除它后重新启动")
+    return key
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} 应为正整数，实际为 {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} 应为正整数，实际为 {raw!r}")
+    return value
+
+
+def _non_negative_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{name} 应为非负整数，实际为 {raw!r}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name} 应为 {' / '.join(choices)} 之一，实际为 {value!r}")
+    return value
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -41,7 +135,9 @@ def load_config(overrides: dict | None = None) -> dict:
     overrides = dict(overrides or {})
     instance = Path(overrides.pop("INSTANCE_DIR", None) or _instance_dir())
     database_url = os.environ.get("YJS_DATABASE_URL") or f"sqlite:///{instance / 'yjs.sqlite3'}"
+    environment = _choice("YJS_ENV", "development", ENVIRONMENTS)
     config = {
+        "ENV_NAME": environment,
         "INSTANCE_DIR": instance,
         "DATABASE_URL": database_url,
         "PROCESSES_DIR": Path(os.environ.get("YJS_PROCESSES_DIR", REPO_ROOT / "processes")),
@@ -57,10 +153,24 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "JSON_AS_ASCII": False,
+        # The production server (`yjs serve`): processes, threads each, request timeout (s).
+        "WEB_WORKERS": _positive_int("YJS_WEB_WORKERS", DEFAULT_WEB_WORKERS),
+        "WEB_THREADS": _positive_int("YJS_WEB_THREADS", DEFAULT_WEB_THREADS),
+        "WEB_TIMEOUT": _positive_int("YJS_WEB_TIMEOUT", DEFAULT_WEB_TIMEOUT),
+        # How many reverse proxies in front set X-Forwarded-*; 0 trusts none of them.
+        "PROXY_HOPS": _non_negative_int("YJS_PROXY_HOPS", 0),
+        # Who may read /metrics beside direct local requests: a bearer token (empty: nobody).
+        "METRICS_TOKEN": os.environ.get("YJS_METRICS_TOKEN", ""),
+        "LOG_FORMAT": _choice("YJS_LOG_FORMAT", "json", ("json", "text")),
+        "LOG_LEVEL": _choice(
+            "YJS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        ),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:
-        config["SECRET_KEY"] = _secret_key(instance)
+        config["SECRET_KEY"] = _secret_key(instance, environment)
+    if config["METRICS_TOKEN"] and len(config["METRICS_TOKEN"]) < MIN_METRICS_TOKEN_LENGTH:
+        raise ConfigError(f"YJS_METRICS_TOKEN 至少需要 {MIN_METRICS_TOKEN_LENGTH} 个字符")
     if not str(config["DATABASE_URL"]).startswith(("sqlite", "postgresql")):
         raise ConfigError("YJS_DATABASE_URL 仅支持 sqlite:/// 或 postgresql+psycopg:// 地址")
     if not Path(config["PROCESSES_DIR"]).is_dir():

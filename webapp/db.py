@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -113,7 +113,21 @@ class Database:
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["yjs_db"] = self
+        app.before_request(self._declare_write_intent)
         app.teardown_appcontext(self._close_session)
+
+    def _declare_write_intent(self) -> None:
+        # A request that may write (any method but GET/HEAD/OPTIONS) takes SQLite's write
+        # lock when its transaction begins, as the worker's sweeps do. Two deferred
+        # transactions that both read, then both write, deadlock, and SQLite fails one at
+        # once instead of letting it wait: concurrent logins were refused with 409. Nothing
+        # changes on PostgreSQL, which locks rows. A session bound to a test's own
+        # connection has begun already and is left alone.
+        if request.method in ("GET", "HEAD", "OPTIONS") or self.engine.dialect.name != "sqlite":
+            return
+        session = db_session()
+        if session.bind is self.engine:
+            session.connection(execution_options={WRITE_INTENT: True})
 
     @staticmethod
     def _close_session(_exc=None) -> None:

@@ -3,12 +3,22 @@
 A record factory (rather than a filter) covers every logger and every handler, including
 handlers added later by the server or by tests. The message, the traceback of a logged
 exception and a logged stack are all masked.
+
+The server and the worker write one JSON object per line (`JsonFormatter`): time, level,
+logger, message, and, inside a request, its request id, the logged-in user's id and the
+case the request concerns. Exception text is masked as well: an exception's message may
+quote an answer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import logging.config
 import re
+import threading
+import traceback
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -35,12 +45,20 @@ def _mask_traceback(record: logging.LogRecord) -> None:
 
 _TRACEBACKS = logging.Formatter()
 _installed = False
+_install_lock = threading.Lock()
 
 
 def install_masking() -> None:
     global _installed
-    if _installed:
-        return
+    # Apps may be created in several threads at once (tests, tools); installing the factory
+    # twice would mask twice (harmless) but wrap the factory chain ever deeper.
+    with _install_lock:
+        if not _installed:
+            _install_factory()
+            _installed = True
+
+
+def _install_factory() -> None:
     base_factory = logging.getLogRecordFactory()
 
     def masked_record(*args, **kwargs) -> logging.LogRecord:
@@ -56,4 +74,110 @@ def install_masking() -> None:
         return record
 
     logging.setLogRecordFactory(masked_record)
-    _installed = True
+
+
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is kept.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def request_fields() -> dict:
+    """What the current request tells about itself: request id, user id, case number."""
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return {}
+    fields = {}
+    request_id = g.get("request_id")
+    if request_id:
+        fields["request_id"] = request_id
+    user_id = _logged_in_user_id(g.get("_login_user"))
+    if user_id is not None:
+        fields["user_id"] = user_id
+    case_no = g.get("case_no") or (request.view_args or {}).get("case_no")
+    if case_no:
+        fields["case_no"] = str(case_no)
+    return fields
+
+
+def _logged_in_user_id(user) -> int | None:
+    # Flask-Login keeps the user it loaded in g. Only its identity is read: touching an
+    # attribute of an expired object (after a rollback) would query the database from
+    # inside a log call.
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    from sqlalchemy import inspect
+
+    state = inspect(user, raiseerr=False)
+    if state is None or state.identity is None:
+        return None
+    return state.identity[0]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, masked, with the request's fields when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask_text(record.getMessage()),
+        }
+        entry.update(request_fields())
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+                entry.setdefault(key, mask_text(value) if isinstance(value, str) else value)
+        if record.exc_info:
+            entry["exc_info"] = mask_text("".join(traceback.format_exception(*record.exc_info)))
+        elif record.exc_text:
+            entry["exc_info"] = mask_text(record.exc_text)
+        if record.stack_info:
+            entry["stack_info"] = mask_text(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def logging_config(log_format: str, level: str) -> dict:
+    """A `logging.config.dictConfig` document: everything to stderr, JSON or text.
+
+    The production server hands it to gunicorn, so gunicorn's own messages (worker boots,
+    timeouts) come out in the same format as the app's.
+    """
+    formatter = (
+        {"()": "webapp.logging_setup.JsonFormatter"}
+        if log_format == "json"
+        else {"format": TEXT_FORMAT}
+    )
+    return {
+        "version": 1,
+        # Loggers created before this runs (module-level `getLogger`) must keep logging.
+        "disable_existing_loggers": False,
+        "formatters": {"main": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "main",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+            # The app logs each request itself, with its request id (monitoring/requests.py).
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            # Reading the migration scripts (/readyz) announces alembic's plugins at INFO.
+            "alembic": {"level": "WARNING", "handlers": [], "propagate": True},
+            # SpiffWorkflow tells every task state change at INFO: lines per engine step.
+            "spiff": {"level": "WARNING", "handlers": [], "propagate": True},
+        },
+    }
+
+
+def configure_logging(log_format: str, level: str) -> None:
+    """Set up process-wide logging for a server or worker process (not for tests)."""
+    install_masking()
+    logging.config.dictConfig(logging_config(log_format, level))

@@ -56,6 +56,9 @@ ACCESS_TABLE = """
 # "/" sends each user to their home page, anonymous ones to the login page.
 static                             GET    ok        ok       ok   ok     ok   ok ok      ok
 health.healthz                     GET    ok        ok       ok   ok     ok   ok ok      ok
+health.readyz                      GET    ok        ok       ok   ok     ok   ok ok      ok
+# /metrics is not about accounts: a direct local request (as these are) or YJS_METRICS_TOKEN.
+health.metrics                     GET    ok        ok       ok   ok     ok   ok ok      ok
 api-docs.openapi_json              GET    ok        ok       ok   ok     ok   ok ok      ok
 auth.index                         GET    ok        ok       ok   ok     ok   ok ok      ok
 auth.login                         GET    ok        ok       ok   ok     ok   ok ok      ok

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from time import perf_counter
 from typing import Any
 
 from engine import cases as engine_cases
@@ -25,6 +26,7 @@ from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.cases.tasks import reschedule_open_tasks, sync_tasks
 from webapp.deadlines import limits
 from webapp.domain_errors import Conflict
+from webapp.monitoring.metrics import ENGINE_STEP_SECONDS
 
 
 class EngineStep:
@@ -65,9 +67,11 @@ class EngineStep:
 def engine_step(
     session, case: Case, at: dt.datetime, *, workflow: Any = None
 ) -> Iterator[EngineStep]:
+    started = perf_counter()  # /metrics: how long a step that succeeds takes
     step = EngineStep(case, workflow)
     yield step
     after_engine_step(session, case, step.workflow, at)
+    ENGINE_STEP_SECONDS.observe(perf_counter() - started)
 
 
 def after_engine_step(session, case: Case, workflow: Any, at: dt.datetime) -> None:
