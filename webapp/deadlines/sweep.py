@@ -4,7 +4,8 @@
 A sweep takes the cases whose `next_check_at` has come (an indexed column: waiting cases are
 never scanned), locking them with `FOR UPDATE SKIP LOCKED` so several workers share the
 work and each case — hence each timer — is handled by exactly one of them. On SQLite, which
-has one writer at a time, the lock is the database's own write lock.
+has one writer at a time, the lock is the database's own write lock. The worker asks for
+one case per transaction (worker.py), so a clerk never waits on it for more than that case.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from webapp.deadlines import limits
 RECHECK = dt.timedelta(minutes=1)
 FAILED_RETRY = dt.timedelta(hours=1)
 log = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 500  # for callers sweeping in one transaction (tests); the worker takes one case
 
 
 def due_cases(session: Session, now: dt.datetime, limit: int) -> list[Case]:
