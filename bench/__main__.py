@@ -4,8 +4,10 @@
 
 PostgreSQL comes from YJS_BENCH_DATABASE_URL (default: local `yjs_bench`, created if
 missing, schema `public` dropped and recreated); if it cannot be reached, that row is
-skipped with the reason. Then the one-form merge bench (bench/merge_bench.py) and the
-workbench bench (bench/workbench_bench.py: inbox with 200,000 open tasks, worker sweep).
+skipped with the reason. Then the one-form merge bench (bench/merge_bench.py), a clerk's
+action while a worker sweeps 300 due cases against the same action with no sweep
+(bench/clerk_during_sweep.py) and the workbench bench (bench/workbench_bench.py: inbox with
+200,000 open tasks, worker sweep).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from importlib.metadata import version
 
 from sqlalchemy.engine import make_url
 
+from .clerk_during_sweep import DUE_CASES
+from .clerk_during_sweep import report as clerk_during_sweep_report
 from .engine_throughput import BPMN, REPO, bare_engine
 from .merge_bench import report as merge_report
 from .product_path import (
@@ -151,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"… 一表合并 merge bench, {args.merge_repeat} repetitions", file=sys.stderr, flush=True)
     print(merge_report(args.merge_repeat))
+    print()
+    print(
+        f"… 扫描中的窗口操作 clerk during a sweep, {DUE_CASES} due cases",
+        file=sys.stderr,
+        flush=True,
+    )
+    print(clerk_during_sweep_report(pg_url))
     if not args.no_workbench:
         print()
         print("… 工作台 workbench bench (200,000 tasks)", file=sys.stderr, flush=True)

@@ -76,6 +76,7 @@ def _populate(app, now: dt.datetime) -> None:
                         "case_id": case_id,
                         "engine_task_id": f"bench-{case_id}",
                         "bpmn_id": "Task_Registration",
+                        "kind": "item",
                         "name": "企业设立登记",
                         "department_id": samr.id,
                         "item_code": "SAMR-QYSLDJ",

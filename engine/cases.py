@@ -17,6 +17,9 @@ from .expressions import UnsafeExpression, safe_script_engine
 from .problems import CaseStepError, TaskNotReady
 from .timers import forget_unreached_events
 
+# A cycle timer due again at every poll (a zero period) would otherwise keep a step busy.
+MAX_ENGINE_PASSES = 100
+
 
 @dataclass(frozen=True)
 class OpenTask:
@@ -107,9 +110,19 @@ def _advance(workflow: BpmnWorkflow) -> None:
     # do_engine_steps polls timers, so unregister those first.
     forget_unreached_events(workflow)
     try:
-        workflow.do_engine_steps()
+        for _ in range(MAX_ENGINE_PASSES):
+            workflow.do_engine_steps()
+            # do_engine_steps polls timers last: a timer that comes due in that poll is left
+            # READY with its flow not run, and no timer waits any more, so nothing would
+            # ever come back to the case. Run again until only people's tasks are ready.
+            if not _engine_work_left(workflow):
+                break
     except (WorkflowException, UnsafeExpression) as exc:
         raise CaseStepError(_describe(exc), _bpmn_id(exc)) from None
+
+
+def _engine_work_left(workflow: BpmnWorkflow) -> bool:
+    return any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY))
 
 
 def _bpmn_id(exc: Exception) -> str | None:

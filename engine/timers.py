@@ -1,4 +1,5 @@
-"""BPMN timer events of a case: when the next one is due, and what a timer value must be.
+"""BPMN timer events of a case: when the next one is due, which fired during a step, and
+what a timer value must be.
 
 SpiffWorkflow fires timers only when the application polls (`refresh_timers`), comparing
 against `datetime.now()`. So that a worker need not load every case to poll it, the web
@@ -24,6 +25,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -85,6 +89,101 @@ def forget_unreached_events(workflow: BpmnWorkflow) -> None:
     for task in list(manager.tasks.values()):
         if task.state != TaskState.WAITING:
             manager.remove_task(task)
+
+
+@dataclass(frozen=True)
+class FiredTimer:
+    """A timer event that fired: its BPMN element, the element's name and when it was due."""
+
+    bpmn_id: str
+    name: str
+    due_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TimerSnapshot:
+    """How far a case's timers had got at one moment; compare a later state with `fired_since`.
+
+    SpiffWorkflow 3.2.0 has no record of fired timers: a timer task that fires goes READY
+    and is run (COMPLETED) in the same or the next engine pass, and a cycle timer stays
+    WAITING and adds one child per output each time it fires. So a snapshot keeps the
+    timer tasks that had fired already and, for cycle timers, how many children they had.
+    """
+
+    fired: frozenset[UUID] = frozenset()
+    cycle_children: Mapping[UUID, int] = field(default_factory=dict)
+
+
+# Before a case starts no timer has fired: what `start_case` fires counts as fired since.
+BEFORE_START = TimerSnapshot()
+
+
+def timer_snapshot(workflow: BpmnWorkflow) -> TimerSnapshot:
+    """The case's timers as they stand now (take it before a step, when the case is loaded)."""
+    fired, cycle_children = set(), {}
+    for task, definition in _timer_tasks(workflow):
+        if isinstance(definition, CycleTimerEventDefinition):
+            cycle_children[task.id] = len(task.children)
+        elif _has_fired(task):
+            fired.add(task.id)
+    return TimerSnapshot(frozenset(fired), cycle_children)
+
+
+def fired_since(workflow: BpmnWorkflow, before: TimerSnapshot) -> list[FiredTimer]:
+    """Every timer fire between `before` and now, one entry per fire, in order of due instant.
+
+    Wherever the engine polled timers (a clerk's step runs `do_engine_steps`, which polls
+    them too, not only the worker's `refresh_timers`), a fire shows here. A timer that is
+    cancelled (its task done first, another branch of an event gateway taken) did not fire.
+    """
+    result = []
+    for task, definition in _timer_tasks(workflow):
+        spec = task.task_spec
+        bpmn_id = spec.bpmn_id or spec.name
+        name = spec.bpmn_name or bpmn_id
+        if isinstance(definition, CycleTimerEventDefinition):
+            outputs = max(1, len(spec.outputs))
+            fires = (len(task.children) - before.cycle_children.get(task.id, 0)) // outputs
+            result += [
+                FiredTimer(bpmn_id, name, _cycle_due_at(task, fires - k)) for k in range(fires)
+            ]
+        elif task.id not in before.fired and _has_fired(task):
+            result.append(FiredTimer(bpmn_id, name, _timer_due_at(task)))
+    far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(result, key=lambda f: (f.due_at or far_past, f.bpmn_id))
+
+
+def _timer_tasks(workflow: BpmnWorkflow):
+    for task in workflow.get_tasks():
+        definition = _timer_definition(task.task_spec)
+        if definition is not None:
+            yield task, definition
+
+
+def _timer_definition(spec) -> TimerEventDefinition | MultipleEventDefinition | None:
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return definition
+    if isinstance(definition, MultipleEventDefinition) and any(
+        isinstance(d, TimerEventDefinition) for d in definition.event_definitions
+    ):
+        return definition
+    return None
+
+
+def _has_fired(task: Task) -> bool:
+    # A catch event goes READY when its event fires and COMPLETED when the engine runs it;
+    # a timer that did not fire ends CANCELLED (or is still waiting or not reached).
+    return task.has_state(TaskState.READY | TaskState.STARTED | TaskState.COMPLETED)
+
+
+def _cycle_due_at(task: Task, cycles_ago: int) -> dt.datetime | None:
+    """When the cycle that fired `cycles_ago` cycles before the upcoming one was due."""
+    value = task._get_internal_data("event_value")
+    if not isinstance(value, dict) or "next" not in value or "duration" not in value:
+        return None
+    upcoming = dt.datetime.fromisoformat(value["next"])
+    return (upcoming - cycles_ago * dt.timedelta(seconds=value["duration"])).astimezone(dt.UTC)
 
 
 def timer_value_problem(kind: str, expression: str) -> str | None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+import time
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -69,7 +71,9 @@ def _dumps(value) -> str:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, json_serializer=_dumps, connect_args={"timeout": 15, "check_same_thread": False}
+            url,
+            json_serializer=_dumps,
+            connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
         )
         _tune_sqlite(engine)
         return engine
@@ -87,19 +91,57 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # A job that will write (the worker's sweep) asks for the write lock up front: two
         # deferred transactions that both read, then both write, would deadlock in SQLite.
-        immediate = conn.get_execution_options().get(WRITE_INTENT)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # So does a request that may change something: a transaction that has read cannot
+        # wait for the lock (SQLite refuses at once: "database is locked"), so a clerk's
+        # 准予 would be refused whenever a worker was writing a case, and concurrent logins
+        # (read the user, write the session) refused each other. PostgreSQL locks rows.
+        if conn.get_execution_options().get(WRITE_INTENT) or _request_may_write():
+            _begin_writing(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def _request_may_write() -> bool:
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
+def _begin_writing(conn) -> None:
+    """BEGIN IMMEDIATE, tried every millisecond until it succeeds or SQLITE_BUSY_SECONDS pass.
+
+    SQLite's own wait (busy_timeout) sleeps ever longer between tries, up to 100 ms, while a
+    worker takes the lock back a moment after each case: a request waiting that way missed
+    every turn of a sweep. Tried this often, it gets the lock within a case.
+    """
+    dbapi_conn = conn.connection.driver_connection
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    dbapi_conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    break
+            time.sleep(0.001)
+        # The last try goes through SQLAlchemy, so the failure is reported as any other
+        # ("database is locked" becomes the usual 409).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        dbapi_conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
 
 
 # Execution option: "this transaction will write"; SQLite then takes its write lock at BEGIN.
 WRITE_INTENT = "yjs_write_intent"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SQLITE_BUSY_SECONDS = 15
 
 
 class Database:
@@ -113,21 +155,7 @@ class Database:
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["yjs_db"] = self
-        app.before_request(self._declare_write_intent)
         app.teardown_appcontext(self._close_session)
-
-    def _declare_write_intent(self) -> None:
-        # A request that may write (any method but GET/HEAD/OPTIONS) takes SQLite's write
-        # lock when its transaction begins, as the worker's sweeps do. Two deferred
-        # transactions that both read, then both write, deadlock, and SQLite fails one at
-        # once instead of letting it wait: concurrent logins were refused with 409. Nothing
-        # changes on PostgreSQL, which locks rows. A session bound to a test's own
-        # connection has begun already and is left alone.
-        if request.method in ("GET", "HEAD", "OPTIONS") or self.engine.dialect.name != "sqlite":
-            return
-        session = db_session()
-        if session.bind is self.engine:
-            session.connection(execution_options={WRITE_INTENT: True})
 
     @staticmethod
     def _close_session(_exc=None) -> None:

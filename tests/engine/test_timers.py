@@ -22,7 +22,14 @@ import pytest
 from engine.cases import complete_task, open_tasks, refresh_timers, start_case
 from engine.problems import ThemeInvalid
 from engine.theme_spec import compile_theme
-from engine.timers import next_timer_at, timer_value_problem
+from engine.timers import (
+    BEFORE_START,
+    FiredTimer,
+    fired_since,
+    next_timer_at,
+    timer_snapshot,
+    timer_value_problem,
+)
 
 BPMN = (Path(__file__).parent / "data" / "timed_approval.bpmn").read_text(encoding="utf-8")
 LANES = {"综合窗口": "FRONT_DESK", "市场监管局": "SAMR"}
@@ -190,3 +197,100 @@ def test_timer_after_an_open_task_does_not_start_after_a_round_trip(serializer):
     again = _roundtrip(serializer, restored)
     _complete(again, "Task_Approve")  # the pickup wait is reached only now
     assert _ready(again) == ["Task_Deliver"]
+
+
+# --- which timers fired during a step -----------------------------------------------------
+
+PARALLEL = (Path(__file__).parent / "data" / "parallel_wait.bpmn").read_text(encoding="utf-8")
+
+
+def _sleep_until(instant: dt.datetime) -> None:
+    time.sleep(max(0.0, (instant - dt.datetime.now(UTC)).total_seconds()) + 0.01)
+
+
+def test_a_timer_due_while_a_clerk_steps_fires_in_that_step_and_its_flow_runs(serializer):
+    until = dt.datetime.now(UTC) + dt.timedelta(milliseconds=50)
+    wf = _start(PARALLEL, until=until.isoformat())
+    assert _ready(wf) == ["Task_Review"]
+    wf = _roundtrip(serializer, wf, PARALLEL)
+    before = timer_snapshot(wf)
+    _sleep_until(until)
+    # No worker polled: the clerk's step fires it (the engine looks at waiting timers
+    # whenever a task completes) and runs what it releases.
+    _complete(wf, "Task_Review")
+    assert fired_since(wf, before) == [FiredTimer("Timer_Until", "公示期满", until)]
+    assert _ready(wf) == ["Task_Notify"]
+    assert next_timer_at(wf) is None
+
+
+def test_a_timer_due_only_at_the_engines_last_poll_still_runs_its_flow():
+    until = dt.datetime.now(UTC) + dt.timedelta(milliseconds=200)
+    wf = _start(PARALLEL, until=until.isoformat())
+    poll = wf.refresh_timers
+
+    def late_poll():
+        # The timer comes due after the last task ran, just before do_engine_steps polls
+        # timers on its way out: it fires there and is left READY.
+        _sleep_until(until)
+        poll()
+
+    wf.refresh_timers = late_poll
+    _complete(wf, "Task_Review")
+    # Its flow runs in the same step; otherwise the case would stall: nothing waits any
+    # more, so no worker would come back to it.
+    assert _ready(wf) == ["Task_Notify"]
+
+
+def test_a_timer_reached_after_its_instant_fires_in_the_step_that_reaches_it():
+    wf = _start(pickup_at="2001-01-01T09:00:00+08:00")
+    before = timer_snapshot(wf)
+    _complete(wf, "Task_Approve")
+    due = dt.datetime(2001, 1, 1, 1, 0, tzinfo=UTC)
+    assert fired_since(wf, before) == [FiredTimer("Timer_Pickup", "等待预约取件时间", due)]
+
+
+def test_a_timer_fired_while_the_case_starts_counts_from_before_the_start():
+    past = dt.datetime(2001, 1, 1, 1, 0, tzinfo=UTC)
+    wf = _start(PARALLEL, until=past.isoformat())
+    assert fired_since(wf, BEFORE_START) == [FiredTimer("Timer_Until", "公示期满", past)]
+    assert fired_since(wf, timer_snapshot(wf)) == []
+
+
+def test_a_boundary_timer_cancelled_by_its_task_did_not_fire():
+    wf = _start(pickup_at="2099-10-09T09:00:00+08:00")
+    before = timer_snapshot(wf)
+    _complete(wf, "Task_Approve")  # the 催办 timer (P2D) is cancelled with its task
+    assert fired_since(wf, before) == []
+
+
+def test_a_fire_is_reported_by_the_step_it_happened_in_only(serializer):
+    xml = BPMN.replace(REMIND, '<bpmn:timeDuration>"PT0.05S"</bpmn:timeDuration>')
+    wf = _start(xml, pickup_at="2099-10-09T09:00:00+08:00")
+    due = next_timer_at(wf)
+    _sleep_until(due)
+    before = timer_snapshot(wf)
+    refresh_timers(wf)
+    assert [f.bpmn_id for f in fired_since(wf, before)] == ["Timer_Remind"]
+    # The next step starts from the stored state: the 催办 timer already fired.
+    wf = _roundtrip(serializer, wf, xml)
+    before = timer_snapshot(wf)
+    refresh_timers(wf)
+    _complete(wf, "Task_Urge")
+    assert fired_since(wf, before) == []
+
+
+def test_each_cycle_of_a_cycle_timer_is_one_fire():
+    xml = BPMN.replace(REMIND, '<bpmn:timeCycle>"R2/PT0.05S"</bpmn:timeCycle>')
+    wf = _start(xml, pickup_at="2099-10-09T09:00:00+08:00")
+    first = next_timer_at(wf)
+    before = timer_snapshot(wf)
+    fired = []
+    for cycle in range(2):
+        _sleep_until(first + cycle * dt.timedelta(milliseconds=50))
+        refresh_timers(wf)
+        fired = fired_since(wf, before)
+        if len(fired) == 2:
+            break
+    # One 催办 per cycle, each fire due one period after the one before.
+    assert _ready(wf).count("Task_Urge") == 2
+    assert [f.due_at for f in fired] == [first, first + dt.timedelta(milliseconds=50)]

@@ -63,7 +63,7 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
         case=case,
         after={"status": case.status, "case_no": case.case_no, "theme_version": version.number},
     )
-    with engine_step(session, case, at, workflow=workflow):
+    with engine_step(session, case, at, started=workflow):
         pass  # started above: store it and open its first tasks
     return case
 

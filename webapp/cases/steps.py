@@ -4,9 +4,11 @@
     with engine_step(session, case, at) as step:
         step.complete(task, decision_data(task, outcome))
 
-On leaving the block the state is stored, the task projection synced, deadlines and cards
-moved and the worker's next look scheduled (`after_engine_step`). An exception inside the
-block stores nothing; the request rolls back.
+On leaving the block every timer that fired during the step is audited (`timer.fired`,
+whoever's step it was: a clerk's action polls due timers as the worker's sweep does), the
+state is stored, the task projection synced, deadlines and cards moved and the worker's
+next look scheduled (`after_engine_step`). An exception inside the block stores nothing;
+the request rolls back.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 
 from engine import cases as engine_cases
 from engine.problems import CaseStepError, TaskNotReady
-from engine.timers import next_timer_at
+from engine.timers import BEFORE_START, FiredTimer, fired_since, next_timer_at, timer_snapshot
+from webapp.audit import trail
 from webapp.cases.engine_state import restore_workflow, store_workflow
 from webapp.cases.locking import TAKEN
 from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
@@ -30,17 +33,30 @@ from webapp.monitoring.metrics import ENGINE_STEP_SECONDS
 
 
 class EngineStep:
-    """The case's workflow, restored on first use, with the engine's verbs."""
+    """The case's workflow, restored on first use, with the engine's verbs.
 
-    def __init__(self, case: Case, workflow: Any = None):
+    `started` is a workflow `start_case` has just made: what it did while starting (a timer
+    already due fires at once) belongs to this step.
+    """
+
+    def __init__(self, case: Case, started: Any = None):
         self.case = case
-        self._workflow = workflow
+        self._workflow = started
+        self._timers_before = BEFORE_START
 
     @property
     def workflow(self) -> Any:
         if self._workflow is None:
             self._workflow = restore_workflow(self.case)
+            self._timers_before = timer_snapshot(self._workflow)
         return self._workflow
+
+    @property
+    def fired_timers(self) -> list[FiredTimer]:
+        """The timers that fired since the case was loaded (or started) for this step."""
+        if self._workflow is None:
+            return []  # never loaded: the engine did not run
+        return fired_since(self._workflow, self._timers_before)
 
     def complete(self, task: CaseTask, data: dict) -> None:
         """Complete the task's BPMN element with `data` and run the engine on."""
@@ -65,17 +81,32 @@ class EngineStep:
 
 @contextmanager
 def engine_step(
-    session, case: Case, at: dt.datetime, *, workflow: Any = None
+    session, case: Case, at: dt.datetime, *, started: Any = None
 ) -> Iterator[EngineStep]:
-    started = perf_counter()  # /metrics: how long a step that succeeds takes
-    step = EngineStep(case, workflow)
+    timed_from = perf_counter()  # /metrics: how long a step that succeeds takes
+    step = EngineStep(case, started)
     yield step
-    after_engine_step(session, case, step.workflow, at)
-    ENGINE_STEP_SECONDS.observe(perf_counter() - started)
+    after_engine_step(session, step, at)
+    ENGINE_STEP_SECONDS.observe(perf_counter() - timed_from)
 
 
-def after_engine_step(session, case: Case, workflow: Any, at: dt.datetime) -> None:
-    """Store the workflow, bring the projection and the deadlines up to date."""
+def after_engine_step(session, step: EngineStep, at: dt.datetime) -> None:
+    """Audit the timers that fired, store the workflow, bring projection and deadlines along."""
+    case, workflow = step.case, step.workflow
+    for timer in step.fired_timers:
+        # The system's act, not the clerk's whose step happened to poll it: no actor.
+        trail.record(
+            session,
+            None,
+            "timer.fired",
+            case=case,
+            after={
+                "element": timer.bpmn_id,
+                "name": timer.name,
+                "due_at": timer.due_at.isoformat() if timer.due_at else None,
+                "at": at.isoformat(),
+            },
+        )
     store_workflow(case, workflow)
     sync_tasks(session, case, engine_cases.open_tasks(workflow), at)
     _hold_delivery_for_gaps(session, case, at)

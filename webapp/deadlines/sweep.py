@@ -4,7 +4,8 @@
 A sweep takes the cases whose `next_check_at` has come (an indexed column: waiting cases are
 never scanned), locking them with `FOR UPDATE SKIP LOCKED` so several workers share the
 work and each case — hence each timer — is handled by exactly one of them. On SQLite, which
-has one writer at a time, the lock is the database's own write lock.
+has one writer at a time, the lock is the database's own write lock. The worker asks for
+one case per transaction (worker.py), so a clerk never waits on it for more than that case.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from sqlalchemy.orm import Session
 from engine.problems import CaseStepError
 from webapp.audit import trail
 from webapp.cases.models import Case
-from webapp.cases.steps import EngineStep, after_engine_step
+from webapp.cases.steps import engine_step
 from webapp.clock import now as clock_now
 from webapp.deadlines import limits
 
 RECHECK = dt.timedelta(minutes=1)
 FAILED_RETRY = dt.timedelta(hours=1)
 log = logging.getLogger(__name__)
-BATCH = 500
+BATCH = 500  # for callers sweeping in one transaction (tests); the worker takes one case
 
 
 def due_cases(session: Session, now: dt.datetime, limit: int) -> list[Case]:
@@ -59,16 +60,15 @@ def check_case(session: Session, case: Case, now: dt.datetime) -> None:
                 },
             )
     if case.next_timer_at is not None and case.next_timer_at <= now and case.status_is_open:
-        step = EngineStep(case)
         try:
-            step.refresh_timers()
+            # The step audits each timer that fires (cases/steps.py), as in a clerk's step.
+            with engine_step(session, case, now) as step:
+                step.refresh_timers()
         except CaseStepError as exc:
             # A broken case must not stop the sweep for everyone else: record, look again later.
             trail.record(session, None, "timer.failed", case=case, detail=str(exc))
             case.next_check_at = now + FAILED_RETRY
             return
-        trail.record(session, None, "timer.fired", case=case, after={"at": now.isoformat()})
-        after_engine_step(session, case, step.workflow, now)
     else:
         limits.evaluate_cards(session, case, now)
         case.next_check_at = limits.next_check(case, now, case.next_timer_at)
