@@ -95,16 +95,13 @@ def decide_items(version: ThemeVersion, raw_answers: Mapping[str, Any]) -> ItemD
     """Type the question answers, decide the items with the version's guidance table and
     derive the BPMN variables: the one path from guidance answers to a case's items.
 
-    An unticked yes/no question (absent from a posted form) counts as 否.
+    Every question must be answered, a yes/no one too: an unanswered question is an error
+    ("…为必填项") that asks it, never a 否 assumed for the applicant — the HTML form and
+    the JSON API alike.
     """
     keys = question_fields(version)
     form = version_form(version)
-    raw: dict[str, Any] = {}
-    for key in keys:
-        value = raw_answers.get(key)
-        if form.field(key).type == "boolean" and is_blank(value):
-            value = False
-        raw[key] = value
+    raw = {key: raw_answers.get(key) for key in keys}
     questions = form.for_items(())
     errors = [e.as_dict() for e in validate_answers(questions, raw)]
     if errors:

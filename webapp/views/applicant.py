@@ -77,8 +77,8 @@ def answers_from_form(form: MultiDict, version) -> dict:
             answers[name] = [v for v in form.getlist(name) if v]
         else:
             answers[name] = form.get(name, "").strip()
-    # Guidance questions are fields like any other (typed by the field dictionary); an
-    # unticked yes/no question is simply absent and counts as 否 (theme_forms.decide_items).
+    # Guidance questions are fields like any other (typed by the field dictionary); a yes/no
+    # one posts "true" or "false", and an unanswered one is absent (asked again, never 否).
     for group, rows in groups.items():
         if group in whole:
             answers[group] = [rows[i] for i in sorted(rows) if any(v for v in rows[i].values())]
@@ -114,9 +114,9 @@ def _guide_query(version, answers: dict) -> dict:
     query = {}
     for key in theme_forms.question_fields(version):
         value = answers.get(key)
-        if value is True or value == "true":
-            query[key] = "true"
-        elif value not in (None, "", False, "false", []):
+        if isinstance(value, bool):
+            query[key] = "true" if value else "false"
+        elif value not in (None, "", []):
             query[key] = value if isinstance(value, list) else str(value)
     return query
 
