@@ -54,7 +54,7 @@ def test_case_through_the_workbench_with_a_gap(live_server, login_page, artifact
     assert "容缺受理" in window.locator(".flash").inner_text()
 
     # Back office: 市场监管局 first (serial), then four departments in parallel.
-    grants = [("samr", "91441322MA5E2E0001"), ("psb", ""), ("tax", ""), ("hrss", ""), ("hf", "")]
+    grants = [("samr", "91441322MA5E2E000H"), ("psb", ""), ("tax", ""), ("hrss", ""), ("hf", "")]
     for username, licence_no in grants:
         page = login_page(username)
         _open_task(page, live_server, case_no)

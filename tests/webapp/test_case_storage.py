@@ -62,7 +62,7 @@ def test_jsonb_reorders_keys_and_cases_still_complete(login, submit_case, sessio
                 payload = (
                     {"method": "window"}
                     if task["kind"] == "delivery"
-                    else {"opinion": "同意", "result_no": "91441322MA5XXXXXX4"}
+                    else {"opinion": "同意", "result_no": "91441322MA5XXXXXX2"}
                 )
                 response = client.post_json(f"/api/tasks/{task['id']}/complete", payload)
                 assert response.status_code == 200, response.get_json()

@@ -62,7 +62,7 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     assert (
         samr.post_json(
             f"/api/tasks/{registration['id']}/complete",
-            {"opinion": "准予设立登记", "result_no": "91441322MA5XXXXXX1"},
+            {"opinion": "准予设立登记", "result_no": "91441322MA5XXXXXX2"},
         ).status_code
         == 200
     )
