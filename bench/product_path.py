@@ -30,7 +30,7 @@ MAX_STEPS_PER_CASE = 50  # the process has 4–6 human tasks; more means it is s
 OUTCOMES = {
     "acceptance": {"opinion": "材料齐全，予以受理"},
     "item": {"opinion": "同意", "result_no": "91441322MA5BENCH06"},
-    "delivery": {"method": "window", "tracking_no": ""},
+    "delivery": {"method": "post", "tracking_no": "EMS0000000000"},  # as the sample chose
 }
 
 

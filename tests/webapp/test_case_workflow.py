@@ -287,7 +287,8 @@ def test_denial_lets_the_other_items_go_on_when_the_theme_says_so(login, submit_
         client = login(name)
         _act(client, _task(client, case_no)["id"], {"action": "grant", "opinion": "同意"})
     window = login("window")
-    _act(window, _task(window, case_no)["id"], {"action": "deliver", "method": "electronic"})
+    # As the applicant chose (post): the tax and insurance results are on paper.
+    _act(window, _task(window, case_no)["id"], {"action": "deliver", "tracking_no": "EMS1"})
     case = _case(session, case_no)
     assert case.status == "completed"
     denied = [r for r in case.delivery["results"] if r["decision"] == "denied"]

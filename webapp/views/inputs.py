@@ -118,12 +118,20 @@ class DenyInput(StrictSchema):
 
 
 class DeliverInput(StrictSchema):
-    """统一出件: how the results are handed out."""
+    """统一出件: how the results are handed out (by default as the applicant chose)."""
 
     method = Text(
-        required=True,
+        load_default=None,
         validate=validate.OneOf(["window", "post", "electronic"]),
-        metadata={"description": "window 窗口领取 / post 邮政寄递 / electronic 电子送达"},
+        metadata={
+            "description": "window 窗口领取 / post 邮政寄递 / electronic 电子送达；"
+            "省略时按申请人在申请表中选择的方式"
+        },
+    )
+    reason = MultilineText(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"description": "不按申请人选择的方式送达时的原因（此时必填）"},
     )
     tracking_no = Text(
         load_default="", validate=validate.Length(max=64), metadata={"description": "邮寄运单号"}
