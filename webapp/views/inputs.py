@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from forms.field_values import CONTROL_CHARACTERS, has_control_characters
+from webapp.cases.submissions import SUBMISSION_KEY_FORMAT
 from webapp.db import MAX_ROW_ID
 
 
@@ -168,6 +169,16 @@ class AssignInput(StrictSchema):
 
 class MaterialUploadInput(StrictSchema):
     material = Text(required=True, validate=validate.Length(min=1, max=64))
+
+
+class SubmissionInput(StrictSchema):
+    """The one form's own hidden field (the answers are checked by the form's rules)."""
+
+    submission_token = Text(
+        load_default=None,
+        validate=validate.Regexp(SUBMISSION_KEY_FORMAT),
+        metadata={"description": "提交凭据：同一凭据重复提交时返回首次提交生成的办件"},
+    )
 
 
 class WithdrawInput(StrictSchema):
