@@ -96,4 +96,4 @@ def test_case_through_the_workbench_with_a_gap(live_server, login_page, artifact
     applicant.goto(live_server(f"/applicant/cases/{case_no}"))
     assert applicant.locator("#case-status").inner_text() == "已办结出件"
     licences = applicant.locator("#licences").inner_text()
-    assert re.search(r"营业执照 · 91441322MA5E2E0001", licences)
+    assert re.search(r"营业执照 · 91441322MA5E2E000H", licences)
