@@ -150,7 +150,7 @@ def test_three_workers_fire_each_timer_exactly_once(timer_database, tmp_path):
     for i, task in enumerate(samr.get("/api/tasks/").get_json()["tasks"]):
         granted = samr.post_json(
             f"/api/tasks/{task['id']}/complete",
-            {"opinion": "准予", "result_no": credit_code(f"91441322MA5TIME{i:02d}")},
+            {"opinion": "准予", "result_no": credit_code(f"91441322MA5TMR0{i:02d}")},
         )
         assert granted.status_code == 200, granted.get_json()
 
