@@ -29,8 +29,8 @@ MAX_STEPS_PER_CASE = 50  # the process has 4–6 human tasks; more means it is s
 # What a clerk submits for each kind of task (CaseTask.kind tells which).
 OUTCOMES = {
     "acceptance": {"opinion": "材料齐全，予以受理"},
-    "item": {"opinion": "同意", "result_no": "91441322MA5BENCH01"},
-    "delivery": {"method": "window", "tracking_no": ""},
+    "item": {"opinion": "同意", "result_no": "91441322MA5BENCH06"},
+    "delivery": {"method": "post", "tracking_no": "EMS0000000000"},  # as the sample chose
 }
 
 

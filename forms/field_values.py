@@ -2,8 +2,8 @@
 
 Answers arrive from HTML forms (strings) or JSON (numbers, booleans, lists); each type
 accepts both and returns one Python type: str, int, Decimal, date, datetime, bool, or a
-list of option values. 身份证号 and 统一社会信用代码 are checked with python-stdnum, never by
-hand (GB 11643 and GB 32100 check digits).
+list of option values. 身份证号 and 统一社会信用代码 are checked as forms/identifiers.py says
+(python-stdnum's GB 11643 and GB 32100 check digits, never by hand).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stdnum import exceptions as stdnum_errors
-from stdnum.cn import ric, uscc
 
 from .constraints import Constraints
+from .identifiers import BirthDateInFuture, validate_credit_code, validate_resident_id
 from .regions import NOT_A_COUNTY, region_problem
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ _STDNUM_SUFFIX = {
     stdnum_errors.InvalidLength: ("length", "长度应为18位"),
     stdnum_errors.InvalidFormat: ("format", "格式不正确"),
     stdnum_errors.InvalidChecksum: ("checksum", "校验位错误"),
-    stdnum_errors.InvalidComponent: ("component", "中的出生日期或地址码无效"),
+    # The area code never refuses a number (forms/identifiers.py): only the birth date.
+    stdnum_errors.InvalidComponent: ("birth_date", "中的出生日期无效"),
+    BirthDateInFuture: ("birth_date", "中的出生日期晚于今天"),
 }
 
 
@@ -125,9 +127,9 @@ def parse_identifier(type_: str, value: str, regions: RegionTable | None = None)
         if not re.fullmatch(EMAIL_PATTERN, value):
             raise InvalidValue("format", "格式不正确")
         return value
-    module = {"id_number": ric, "uscc": uscc}[type_]
+    validate = {"id_number": validate_resident_id, "uscc": validate_credit_code}[type_]
     try:
-        return module.validate(value)
+        return validate(value)
     except stdnum_errors.ValidationError as exc:
         code, suffix = _STDNUM_SUFFIX.get(type(exc), ("format", "格式不正确"))
         raise InvalidValue(code, suffix) from None

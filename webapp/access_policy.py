@@ -48,7 +48,9 @@ FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
 }
 
 # Workbench events an applicant does not see: who claimed or handed on what, internal notes.
-INTERNAL_EVENTS = frozenset({"task.claimed", "task.unclaimed", "task.assigned", "comment.added"})
+INTERNAL_EVENTS = frozenset(
+    {"task.claimed", "task.unclaimed", "task.assigned", "comment.added", "case.submission_token"}
+)
 
 
 def may_use(user: User, function: Function) -> bool:

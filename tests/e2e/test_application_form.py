@@ -29,9 +29,8 @@ def _field(page, name: str):
 
 def _fill(page, name: str, value) -> None:
     """Type or pick `value` the way a person would for that kind of input."""
-    if isinstance(value, bool):
-        if value:
-            _field(page, name).check()
+    if isinstance(value, bool):  # 是 / 否: two radio buttons, one of them chosen
+        page.locator(f'[name="{name}"][value="{"true" if value else "false"}"]').check()
         return
     if isinstance(value, list):
         for choice in value:

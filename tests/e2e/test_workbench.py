@@ -54,7 +54,7 @@ def test_case_through_the_workbench_with_a_gap(live_server, login_page, artifact
     assert "容缺受理" in window.locator(".flash").inner_text()
 
     # Back office: 市场监管局 first (serial), then four departments in parallel.
-    grants = [("samr", "91441322MA5E2E0001"), ("psb", ""), ("tax", ""), ("hrss", ""), ("hf", "")]
+    grants = [("samr", "91441322MA5E2E000H"), ("psb", ""), ("tax", ""), ("hrss", ""), ("hf", "")]
     for username, licence_no in grants:
         page = login_page(username)
         _open_task(page, live_server, case_no)
@@ -96,4 +96,4 @@ def test_case_through_the_workbench_with_a_gap(live_server, login_page, artifact
     applicant.goto(live_server(f"/applicant/cases/{case_no}"))
     assert applicant.locator("#case-status").inner_text() == "已办结出件"
     licences = applicant.locator("#licences").inner_text()
-    assert re.search(r"营业执照 · 91441322MA5E2E0001", licences)
+    assert re.search(r"营业执照 · 91441322MA5E2E000H", licences)

@@ -38,12 +38,13 @@ def enterprise_answers(*, housing_fund: bool = True) -> dict:
 
 
 def form_fields(answers: dict) -> list[tuple[str, str]]:
-    """Answers as a browser posts the one form: ticked boxes only, `group[i].sub` for rows."""
+    """Answers as a browser posts the one form: a yes/no question's checked radio button
+    ("true" for 是, "false" for 否), the ticked boxes of a multiple choice, `group[i].sub`
+    for rows. An unanswered question (no key) posts nothing."""
     fields = []
     for key, value in answers.items():
         if isinstance(value, bool):
-            if value:
-                fields.append((key, "true"))
+            fields.append((key, "true" if value else "false"))
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             for i, row in enumerate(value):
                 fields.extend((f"{key}[{i}].{sub}", str(v)) for sub, v in row.items())

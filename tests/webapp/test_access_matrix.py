@@ -326,7 +326,7 @@ def fresh(world) -> Iterator[World]:
 # What each write sends: enough for the route to get past input checks to its access
 # checks (an invalid body would be refused with 422 before a 404 could be given).
 Body = Callable[[World], dict]
-GRANT = {"opinion": "同意", "result_no": "91441322MA0000001X"}  # SAMR's result: 营业执照
+GRANT = {"opinion": "同意", "result_no": "91441322MA0000001W"}  # SAMR's result: 营业执照
 BODIES: dict[str, Body] = {
     "auth.login": lambda w: {"form": {"username": "lisi", "password": DEMO_PASSWORD}},
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},

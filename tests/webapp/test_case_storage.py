@@ -60,9 +60,9 @@ def test_jsonb_reorders_keys_and_cases_still_complete(login, submit_case, sessio
                 if task["case_no"] != case_no:
                     continue
                 payload = (
-                    {"method": "window"}
+                    {"tracking_no": "EMS1234567890"}  # as the applicant chose: post
                     if task["kind"] == "delivery"
-                    else {"opinion": "同意", "result_no": "91441322MA5XXXXXX4"}
+                    else {"opinion": "同意", "result_no": "91441322MA5XXXXXX2"}
                 )
                 response = client.post_json(f"/api/tasks/{task['id']}/complete", payload)
                 assert response.status_code == 200, response.get_json()

@@ -171,7 +171,7 @@ def test_accept_with_gap_holds_the_result_until_the_material_arrives(login, subm
         _act(
             client,
             _task(client, case_no)["id"],
-            {"action": "grant", "opinion": "同意", "result_no": "91441322MA0000001X"},
+            {"action": "grant", "opinion": "同意", "result_no": "91441322MA0000001W"},
         )
     deliver = _task(window, case_no)
     held = _act(window, deliver["id"], {"action": "deliver", "method": "window"}, status=409)
@@ -228,13 +228,13 @@ def test_claim_assign_and_the_claimants_exclusive_right(login, submit_case, sess
     missing = _act(samr2, task["id"], {"action": "grant", "opinion": "同意"}, status=422)
     assert "证照编号" in missing["message"]
     _act(
-        samr2, task["id"], {"action": "grant", "opinion": "同意", "result_no": "91441322MA4X0001X1"}
+        samr2, task["id"], {"action": "grant", "opinion": "同意", "result_no": "91441322MA4X0001X8"}
     )
     case = _case(session, case_no)
     licences = session.scalars(select(ELicence).where(ELicence.case_id == case.id)).all()
-    assert [(lic.name, lic.number) for lic in licences] == [("营业执照", "91441322MA4X0001X1")]
+    assert [(lic.name, lic.number) for lic in licences] == [("营业执照", "91441322MA4X0001X8")]
     page = login("zhangsan").get(f"/applicant/cases/{case_no}").get_data(as_text=True)
-    assert "电子证照" in page and "91441322MA4X0001X1" in page
+    assert "电子证照" in page and "91441322MA4X0001X8" in page
     # The applicant does not see who claimed or handed over what.
     assert "转交任务" not in page and "认领任务" not in page
     actions = _actions(session, case)
@@ -250,7 +250,7 @@ def _grant_registration(login, case_no):
     _act(
         samr,
         _task(samr, case_no)["id"],
-        {"action": "grant", "opinion": "同意", "result_no": "91441322MA4X0002X1"},
+        {"action": "grant", "opinion": "同意", "result_no": "91441322MA4X0002X9"},
     )
 
 
@@ -287,7 +287,8 @@ def test_denial_lets_the_other_items_go_on_when_the_theme_says_so(login, submit_
         client = login(name)
         _act(client, _task(client, case_no)["id"], {"action": "grant", "opinion": "同意"})
     window = login("window")
-    _act(window, _task(window, case_no)["id"], {"action": "deliver", "method": "electronic"})
+    # As the applicant chose (post): the tax and insurance results are on paper.
+    _act(window, _task(window, case_no)["id"], {"action": "deliver", "tracking_no": "EMS1"})
     case = _case(session, case_no)
     assert case.status == "completed"
     denied = [r for r in case.delivery["results"] if r["decision"] == "denied"]
@@ -368,7 +369,7 @@ def test_a_departed_clerks_claim_does_not_block_the_department(login, submit_cas
     leaver.active = False
     session.commit()
     _act(
-        samr2, task["id"], {"action": "grant", "opinion": "同意", "result_no": "91441322MA4X0009X1"}
+        samr2, task["id"], {"action": "grant", "opinion": "同意", "result_no": "91441322MA4X0009XG"}
     )
 
 

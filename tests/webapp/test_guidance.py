@@ -44,7 +44,9 @@ def case_of(session, response) -> Case:
 
 def test_guide_asks_the_question_and_says_what_it_may_switch_on(login):
     page = login("zhangsan").get(APPLY).get_data(as_text=True)
-    assert 'type="checkbox" name="housing_fund.needed" value="true"' in page
+    # 是 and 否 are both explicit choices: not answering is never taken as 否.
+    assert 'type="radio" name="housing_fund.needed" value="true"' in page
+    assert 'type="radio" name="housing_fund.needed" value="false"' in page
     assert "是否办理住房公积金缴存登记" in page
     possible = page.split('id="possible-items"')[1].split("</ul>")[0]
     assert "住房公积金单位缴存登记" in possible and RULE_REASON in possible
@@ -53,8 +55,10 @@ def test_guide_asks_the_question_and_says_what_it_may_switch_on(login):
 @pytest.mark.parametrize("housing_fund", [True, False])
 def test_the_answer_decides_items_fields_and_gateway(login, session, housing_fund):
     applicant = login("zhangsan")
-    query = "&housing_fund.needed=true" if housing_fund else ""
-    form_page = applicant.get(f"{APPLY}?step=form{query}").get_data(as_text=True)
+    query = f"&housing_fund.needed={'true' if housing_fund else 'false'}"
+    response = applicant.get(f"{APPLY}?step=form{query}")
+    assert response.status_code == 200
+    form_page = response.get_data(as_text=True)
     assert ('name="housing_fund.rate"' in form_page) is housing_fund
     assert ('id="guided-items"' in form_page) is housing_fund
     if housing_fund:  # the form step says which item the answer added, and why
@@ -211,7 +215,8 @@ def test_a_published_version_keeps_its_table_when_the_shipped_one_changes(login,
     assert login("admin").post_json(f"{DRAFTS}/{draft.id}/publish").status_code == 201
     now = applicant.get(f"{APPLY}?step=form&housing_fund.needed=true").get_data(as_text=True)
     assert 'name="housing_fund.rate"' not in now
-    assert 'name="housing_fund.rate"' in applicant.get(f"{APPLY}?step=form").get_data(as_text=True)
+    answered_no = applicant.get(f"{APPLY}?step=form&housing_fund.needed=false")
+    assert 'name="housing_fund.rate"' in answered_no.get_data(as_text=True)
 
 
 HOSTILE_CELLS = {
@@ -277,14 +282,17 @@ def test_restaurant_thresholds_over_http(login, session, area, seats, fire, sewa
     area_field = guide.split('data-key="restaurant.floor_area"')[1].split("</div>")[0]
     assert 'type="number"' in area_field and 'step="0.01"' in area_field
     assert '<span class="unit">㎡</span>' in area_field
-    assert 'type="checkbox" name="restaurant.outdoor_sign"' in guide
+    assert 'type="radio" name="restaurant.outdoor_sign" value="false"' in guide
 
-    query = f"step=form&restaurant.floor_area={area}&restaurant.seats={seats}"
+    query = (
+        f"step=form&restaurant.floor_area={area}&restaurant.seats={seats}"
+        "&enterprise.registered=false&restaurant.outdoor_sign=false"
+    )
     page = applicant.get(f"{RESTAURANT_APPLY}?{query}").get_data(as_text=True)
     assert ('name="fire.storey"' in page) is fire  # asked only by the 消防 item
     assert ('name="sewage.daily_volume"' in page) is sewage  # only by the 排水 item
     guided = page.split('id="guided-items"')[1].split("</div>")[0]
-    assert "尚未取得营业执照" in guided  # registered not ticked: the licence is added
+    assert "尚未取得营业执照" in guided  # registered answered 否: the licence is added
     assert ("公众聚集场所投入使用、营业前消防安全检查" in guided) is fire
 
     answers = restaurant_answers()

@@ -62,7 +62,7 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     assert (
         samr.post_json(
             f"/api/tasks/{registration['id']}/complete",
-            {"opinion": "准予设立登记", "result_no": "91441322MA5XXXXXX1"},
+            {"opinion": "准予设立登记", "result_no": "91441322MA5XXXXXX2"},
         ).status_code
         == 200
     )
@@ -116,7 +116,11 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     assert sorted(trail[4:8]) == sorted(("task.granted", n) for n in DEPARTMENT_CLERKS)
     assert trail[8:] == [("case.completed", "window")]
     completed = events[-1]
-    assert completed.before == {"task_status": "open", "case_status": "in_progress"}
+    assert completed.before == {
+        "task_status": "open",
+        "case_status": "in_progress",
+        "delivery_method": "post",  # as the applicant chose
+    }
     assert completed.after["case_status"] == "completed"
     assert completed.after["outcome"]["tracking_no"] == "EMS1234567890"
     system_events = session.scalars(

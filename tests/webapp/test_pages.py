@@ -68,7 +68,7 @@ def test_approver_sees_only_their_items_fields(login, submit_case):
     )
     granted = samr.post_json(
         f"/api/tasks/{registration['id']}/complete",
-        {"opinion": "同意", "result_no": "91441322MA5XXXXXX3"},
+        {"opinion": "同意", "result_no": "91441322MA5XXXXXX2"},
     )
     assert granted.status_code == 200, granted.get_json()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
+from stdnum.cn import uscc
 
 from tests.conftest import UserClient
 from webapp import create_app
@@ -81,6 +82,11 @@ def own_database(database_url: str, suffix: str, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / f'{suffix}.sqlite3'}"
     upgrade(url)
     return url
+
+
+def credit_code(base17: str) -> str:
+    """A 统一社会信用代码 (a 营业执照 number) with its GB 32100 check digit."""
+    return base17 + uscc.calc_check_digit(base17)
 
 
 class TimedSite:
@@ -150,7 +156,8 @@ class TimedSite:
                 "samr",
                 case_no,
                 "Task_Registration",
-                {"opinion": "准予", "result_no": f"91441322MA5TIMER{i:02d}"},
+                # A 营业执照 number is a 统一社会信用代码: check digit included.
+                {"opinion": "准予", "result_no": credit_code(f"91441322MA5TMR0{i:02d}")},
             )
             case_nos.append(case_no)
         return case_nos

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from forms.result_numbers import result_number_problem
 from webapp.accounts.models import User
 from webapp.audit import trail
 from webapp.cases.locking import lock_for_action
@@ -43,6 +44,9 @@ def grant(
             f"“{result.name or '证照'}”为电子证照，请填写证照编号",
             details=[{"field": "result_no", "message": "请填写证照编号"}],
         )
+    problem = result_number_problem(result.name, result_no) if result and result_no else None
+    if problem:
+        raise Invalid(problem, details=[{"field": "result_no", "message": problem}])
     at = now()
     outcome = {
         "decision": "granted",

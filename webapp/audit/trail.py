@@ -17,6 +17,7 @@ from webapp.themes.models import Theme
 # What each event is called in timelines (the workbench's buttons have their own verbs).
 EVENT_LABELS = {
     "case.submitted": "提交申请",
+    "case.submission_token": "登记提交凭据（防止重复提交）",
     "case.accepted": "综合受理",
     "task.granted": "准予",
     "case.completed": "统一出件，办结",

@@ -66,18 +66,20 @@ def visible_materials(user: User, case: Case) -> list[MaterialRequirement]:
 
 
 def visible_sections(user: User, case: Case, *, masked: bool = False) -> list[dict]:
-    """The case's answers as sections, narrowed to the items `user` may see."""
+    """The case's answers as sections, narrowed to the items `user` may see; unmasked (a
+    clerk's view) with the warnings a clerk should check (display_sections)."""
     form = case_form(case)
     items = access_policy.visible_items(user, case)
+    warnings = not masked
     if items is None:
-        return display_sections(form, case.answers, masked=masked)
+        return display_sections(form, case.answers, masked=masked, warnings=warnings)
     codes = [c for c in form.item_codes if c in items]
     if not codes:
         return []
     answers: dict = {}
     for code in codes:
         answers.update(split_for_item(form, code, case.answers))
-    return display_sections(form.for_items(codes), answers, masked=masked)
+    return display_sections(form.for_items(codes), answers, masked=masked, warnings=warnings)
 
 
 def check_resubmission(case: Case, answers: dict) -> tuple[dict, list[dict]]:

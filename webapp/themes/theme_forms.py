@@ -18,6 +18,7 @@ from engine.problems import Problem, ThemeInvalid
 from forms import MergedForm, mask_answers, normalise_answers, to_storable
 from forms import validate_application as validate_answers
 from forms.field_values import InvalidValue, is_blank, parse_value
+from forms.identifiers import area_code_warning
 from webapp.process_cache import ProcessCache, version_key
 from webapp.regions import region_name, region_table
 from webapp.themes.models import ThemeVersion
@@ -95,16 +96,13 @@ def decide_items(version: ThemeVersion, raw_answers: Mapping[str, Any]) -> ItemD
     """Type the question answers, decide the items with the version's guidance table and
     derive the BPMN variables: the one path from guidance answers to a case's items.
 
-    An unticked yes/no question (absent from a posted form) counts as 否.
+    Every question must be answered, a yes/no one too: an unanswered question is an error
+    ("…为必填项") that asks it, never a 否 assumed for the applicant — the HTML form and
+    the JSON API alike.
     """
     keys = question_fields(version)
     form = version_form(version)
-    raw: dict[str, Any] = {}
-    for key in keys:
-        value = raw_answers.get(key)
-        if form.field(key).type == "boolean" and is_blank(value):
-            value = False
-        raw[key] = value
+    raw = {key: raw_answers.get(key) for key in keys}
     questions = form.for_items(())
     errors = [e.as_dict() for e in validate_answers(questions, raw)]
     if errors:
@@ -191,7 +189,15 @@ def check_application(version: ThemeVersion, answers: dict) -> tuple[dict, list[
     return to_storable(normalise_answers(form, answers, regions)), []
 
 
-def display_sections(form: MergedForm, answers: dict, masked: bool = False) -> list[dict]:
+def display_sections(
+    form: MergedForm, answers: dict, masked: bool = False, warnings: bool = False
+) -> list[dict]:
+    """The answers as titled sections of label/value pairs (rows for a repeating group).
+
+    With `warnings`, each value a clerk should look at twice carries its warning in
+    Chinese (`warning`, for a group `warnings` per row and column): a valid 身份证号 or
+    统一社会信用代码 whose area code is in no GB/T 2260 table.
+    """
     if masked:
         answers = mask_answers(form, answers)
     sections = []
@@ -204,20 +210,33 @@ def display_sections(form: MergedForm, answers: dict, masked: bool = False) -> l
             value = answers[key]
             if f.item_fields:
                 subs = [s for s in f.item_fields]
-                fields.append(
-                    {
-                        "label": f.label,
-                        "headers": [s.label for s in subs],
-                        "rows": [
-                            [_display(s, row.get(s.key)) for s in subs] for row in value or []
-                        ],
-                    }
-                )
+                rows = [row for row in value or [] if isinstance(row, dict)]
+                shown = {
+                    "label": f.label,
+                    "headers": [s.label for s in subs],
+                    "rows": [[_display(s, row.get(s.key)) for s in subs] for row in rows],
+                }
+                if warnings:
+                    shown["warnings"] = [
+                        [_warning(s, row.get(s.key), row) for s in subs] for row in rows
+                    ]
+                fields.append(shown)
             else:
-                fields.append({"label": f.label, "value": _display(f, value)})
+                shown = {"label": f.label, "value": _display(f, value)}
+                if warnings:
+                    shown["warning"] = _warning(f, value, answers)
+                fields.append(shown)
         if fields:
             sections.append({"title": section.title, "fields": fields})
     return sections
+
+
+def _warning(f, value, scope: dict) -> str | None:
+    """The area-code warning of an identifier answer; `scope` holds its chooser's answer."""
+    type_ = f.checked_as.type_for(scope.get(f.checked_as.depends_on)) if f.checked_as else f.type
+    if type_ not in ("id_number", "uscc") or not isinstance(value, str):
+        return None
+    return area_code_warning(type_, value, region_table())
 
 
 def _display(f, value) -> str:

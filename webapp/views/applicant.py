@@ -12,7 +12,7 @@ from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.applications import drafts
 from webapp.audit import trail
-from webapp.cases import lifecycle
+from webapp.cases import lifecycle, submissions
 from webapp.cases.case_forms import case_form, case_licences, case_materials, visible_sections
 from webapp.cases.lookup import own_case_for
 from webapp.cases.progress import item_progress
@@ -25,7 +25,7 @@ from webapp.themes.lookup import get_theme, latest_version, list_themes
 from webapp.themes.published import published_theme
 
 from .guards import requires
-from .inputs import WithdrawInput, load_or_errors
+from .inputs import SubmissionInput, WithdrawInput, load_or_errors
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
 
@@ -61,7 +61,7 @@ def answers_from_form(form: MultiDict, version) -> dict:
     answers: dict = {}
     groups: dict[str, dict[int, dict]] = {}
     for name in form:
-        if name == "csrf_token":
+        if name in ("csrf_token", "submission_token"):
             continue
         match = GROUP_FIELD.match(name)
         if match:
@@ -77,8 +77,8 @@ def answers_from_form(form: MultiDict, version) -> dict:
             answers[name] = [v for v in form.getlist(name) if v]
         else:
             answers[name] = form.get(name, "").strip()
-    # Guidance questions are fields like any other (typed by the field dictionary); an
-    # unticked yes/no question is simply absent and counts as 否 (theme_forms.decide_items).
+    # Guidance questions are fields like any other (typed by the field dictionary); a yes/no
+    # one posts "true" or "false", and an unanswered one is absent (asked again, never 否).
     for group, rows in groups.items():
         if group in whole:
             answers[group] = [rows[i] for i in sorted(rows) if any(v for v in rows[i].values())]
@@ -114,9 +114,9 @@ def _guide_query(version, answers: dict) -> dict:
     query = {}
     for key in theme_forms.question_fields(version):
         value = answers.get(key)
-        if value is True or value == "true":
-            query[key] = "true"
-        elif value not in (None, "", False, "false", []):
+        if isinstance(value, bool):
+            query[key] = "true" if value else "false"
+        elif value not in (None, "", []):
             query[key] = value if isinstance(value, list) else str(value)
     return query
 
@@ -139,9 +139,10 @@ def _render_guide(theme, version, answers: dict, errors: dict, status: int):
     ), status
 
 
-def _render_form(theme, version, answers: dict, errors: dict, status: int, draft=None):
+def _render_form(theme, version, answers: dict, errors: dict, status: int, draft=None, token=None):
     """The one form with the answers as typed (never masked: the applicant typed them)
-    and every error at once; `draft` is the saved draft being continued, if any."""
+    and every error at once; `draft` is the saved draft being continued, if any. `token`
+    is the submission token of a post shown again (new when the form is shown afresh)."""
     decision = theme_forms.decide_items(version, answers)
     form = theme_forms.version_form(version).for_items(decision.selected)
     selected = set(decision.selected)
@@ -162,6 +163,7 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
         draft=draft,
         saved_draft=draft or drafts.draft_of(db_session(), current_user, theme),
         questions=published_theme(version).questions,
+        submission_token=token or submissions.new_token(),
     ), status
 
 
@@ -170,6 +172,16 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
 def submit(code: str):
     session = db_session()
     theme, version = _version_or_404(code)
+    values, problems = load_or_errors(SubmissionInput(), request.form)
+    if problems:
+        raise Invalid("提交凭据无效，请刷新页面后重新提交", details=problems)
+    token = values["submission_token"]
+    # Back button and submit again: the same post must not make a second case.
+    earlier = submissions.case_submitted_with(session, current_user, token)
+    if earlier is not None:
+        session.commit()
+        flash(f"该申请已于 {earlier.case_no} 提交，未重复提交")
+        return redirect(url_for("applicant.case_page", case_no=earlier.case_no))
     answers = answers_from_form(request.form, version)
     try:
         # A saved draft of this theme becomes the case; on errors it stays as it was.
@@ -177,7 +189,8 @@ def submit(code: str):
     except Invalid as exc:
         session.rollback()
         errors = {e["key"]: e["message"] for e in exc.details or []}
-        return _render_form(theme, version, answers, errors, 422)
+        return _render_form(theme, version, answers, errors, 422, token=token)
+    submissions.remember(session, current_user, case, token)
     session.commit()
     flash(f"申请已提交，办件编号 {case.case_no}，请凭此编号查询进度")
     return redirect(url_for("applicant.case_page", case_no=case.case_no))

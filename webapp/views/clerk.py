@@ -107,6 +107,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         may_record_received=access_policy.can_record_material_received(current_user, case),
         actions=ACTIONS,
         delivery_methods=delivery.DELIVERY_METHODS,
+        delivery_choice=delivery.delivery_choice(case),
     ), status
 
 

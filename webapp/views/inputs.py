@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from forms.field_values import CONTROL_CHARACTERS, has_control_characters
+from webapp.cases.submissions import SUBMISSION_KEY_FORMAT
 from webapp.db import MAX_ROW_ID
 
 
@@ -118,12 +119,20 @@ class DenyInput(StrictSchema):
 
 
 class DeliverInput(StrictSchema):
-    """统一出件: how the results are handed out."""
+    """统一出件: how the results are handed out (by default as the applicant chose)."""
 
     method = Text(
-        required=True,
+        load_default=None,
         validate=validate.OneOf(["window", "post", "electronic"]),
-        metadata={"description": "window 窗口领取 / post 邮政寄递 / electronic 电子送达"},
+        metadata={
+            "description": "window 窗口领取 / post 邮政寄递 / electronic 电子送达；"
+            "省略时按申请人在申请表中选择的方式"
+        },
+    )
+    reason = MultilineText(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"description": "不按申请人选择的方式送达时的原因（此时必填）"},
     )
     tracking_no = Text(
         load_default="", validate=validate.Length(max=64), metadata={"description": "邮寄运单号"}
@@ -160,6 +169,16 @@ class AssignInput(StrictSchema):
 
 class MaterialUploadInput(StrictSchema):
     material = Text(required=True, validate=validate.Length(min=1, max=64))
+
+
+class SubmissionInput(StrictSchema):
+    """The one form's own hidden field (the answers are checked by the form's rules)."""
+
+    submission_token = Text(
+        load_default=None,
+        validate=validate.Regexp(SUBMISSION_KEY_FORMAT),
+        metadata={"description": "提交凭据：同一凭据重复提交时返回首次提交生成的办件"},
+    )
 
 
 class WithdrawInput(StrictSchema):

@@ -74,6 +74,7 @@ def _deliver(session, actor, task_id, values):
         values.get("method") or "",
         values.get("tracking_no") or "",
         values.get("note") or "",
+        values.get("reason") or "",
     )
 
 
