@@ -199,6 +199,9 @@ def request_correction(
         "requested_by_id": actor.id,
         "requested_at": at.isoformat(),
     }
+    # Asked for again: an earlier "窗口提交纸质件" for these materials no longer answers it
+    # (the applicant uploads a new file or declares the paper anew).
+    hand_in.forget_declarations(session, case, materials)
     before = {"task_status": task.status, "case_status": case.status}
     task.status = TaskStatus.SUSPENDED
     # The case comes back to this clerk: they know what they asked for.

@@ -196,6 +196,16 @@ def withdraw_paper(session: Session, applicant: User, case: Case, code: str) -> 
     session.flush()
 
 
+def forget_declarations(session: Session, case: Case, codes: Iterable[str]) -> None:
+    """补正 asks for these materials again: declarations not yet received are dropped."""
+    paper = paper_of(session, case)
+    for code in codes:
+        row = paper.get(code)
+        if row is not None and row.received_at is None:
+            session.delete(row)
+    session.flush()
+
+
 def record_paper_received(
     session: Session, actor: User, case: Case, codes: list[str] | None, at: dt.datetime
 ) -> list[PaperMaterial]:

@@ -45,6 +45,7 @@ def home():
         themes=[(t, v) for t, v in offered if v is not None],
         cases=lifecycle.my_cases(session, current_user),
         drafts=drafts.my_drafts(session, current_user),
+        next_step=next_step,
     )
 
 

@@ -231,6 +231,26 @@ def action_input_from_form(action: str, form) -> tuple[Schema, dict]:
     return ACTION_INPUTS[action](), data
 
 
+def gap_errors_by_material(schema: Schema, data: dict) -> dict[str, str]:
+    """A 容缺 row's problems keyed by its material code, so the page shows each one next to
+    that material's date input (the schema reports them by row number)."""
+    try:
+        schema.load(data)
+    except ValidationError as exc:
+        rows = exc.messages.get("gaps")
+        if not isinstance(rows, dict):
+            return {}
+        gaps = data.get("gaps") or []
+        return {
+            gaps[i]["material"]: "请填写承诺补齐日期"
+            if "promised_date" in problems and not gaps[i]["promised_date"]
+            else "承诺补齐日期格式有误"
+            for i, problems in rows.items()
+            if isinstance(i, int) and i < len(gaps) and isinstance(problems, dict)
+        }
+    return {}
+
+
 def load_or_errors(schema: Schema, data) -> tuple[dict | None, dict | None]:
     """(values, None) or (None, field → message); messages in Chinese."""
     try:
