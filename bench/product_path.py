@@ -104,7 +104,7 @@ def _user_for_department() -> dict[str, str]:
 
 def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[int, int]:
     """One case, request by request; returns (case id, number of requests)."""
-    from webapp.cases import lifecycle
+    from webapp.applications import drafts
     from webapp.db import db_session
     from webapp.models import CaseStatus, CaseTask, TaskStatus, User
     from webapp.themes.lookup import get_theme
@@ -114,7 +114,9 @@ def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[i
         session = db_session()
         applicant = session.scalars(select(User).where(User.username == APPLICANT)).one()
         theme = get_theme(session, THEME)
-        case = lifecycle.submit_application(
+        # The applicant's submission, materials declared on paper as in the sample: the
+        # front desk receives them as it accepts.
+        case = drafts.submit(
             session, applicant, theme, enterprise_answers(housing_fund=housing_fund)
         )
         session.commit()

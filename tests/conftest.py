@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
+from werkzeug.datastructures import MultiDict
 
 from webapp import create_app
 from webapp.migrate import upgrade
@@ -114,7 +115,8 @@ class UserClient:
         return self.client.get(url, **kw)
 
     def post_form(self, url, data=None, **kw):
-        data = dict(data or {})
+        # A MultiDict keeps repeated names (ticked checkboxes) as a browser posts them.
+        data = MultiDict(data or {})
         data.setdefault("csrf_token", self.csrf)
         return self.client.post(url, data=data, **kw)
 

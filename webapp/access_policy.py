@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from webapp.accounts.models import CLERK_ROLES, Role, User
+from webapp.applications.models import ApplicationDraft
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskStatus
 
 
@@ -51,6 +52,8 @@ FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
 INTERNAL_EVENTS = frozenset(
     {"task.claimed", "task.unclaimed", "task.assigned", "comment.added", "case.submission_token"}
 )
+# 效能监督 (yellow/red cards), timers and cancelled tasks: the office's own bookkeeping.
+SUPERVISION_PREFIXES = ("case.card_", "task.card_", "timer.", "task.cancelled")
 
 
 def may_use(user: User, function: Function) -> bool:
@@ -62,6 +65,11 @@ def may_use(user: User, function: Function) -> bool:
 
 def is_own_case(user: User, case: Case) -> bool:
     return user.has_role(Role.APPLICANT) and case.applicant_id == user.id
+
+
+def is_own_draft(user: User, draft: ApplicationDraft | None) -> bool:
+    """A draft, and the files attached to it, are its applicant's alone."""
+    return draft is not None and user.has_role(Role.APPLICANT) and draft.applicant_id == user.id
 
 
 def sees_whole_case(user: User, case: Case) -> bool:
@@ -109,6 +117,23 @@ def can_upload(user: User, case: Case) -> bool:
     return is_own_case(user, case) and case.status in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION)
 
 
+def can_upload_material(user: User, case: Case, material_code: str) -> bool:
+    """One material's files: as `can_upload`, and after 容缺受理 the promised material until
+    the front desk has confirmed it (so the applicant need not come in person)."""
+    if can_upload(user, case):
+        return True
+    return (
+        is_own_case(user, case)
+        and case.status_is_open
+        and any(g.material_code == material_code and g.received_at is None for g in case.gaps)
+    )
+
+
+def can_declare_paper(user: User, case: Case) -> bool:
+    """窗口提交纸质件 is the applicant's declaration until the front desk has accepted."""
+    return can_upload(user, case)
+
+
 def can_withdraw(user: User, case: Case) -> bool:
     return is_own_case(user, case) and case.status in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION)
 
@@ -123,10 +148,11 @@ def can_record_material_received(user: User, case: Case) -> bool:
 
 
 def can_see_event(user: User, action: str) -> bool:
-    """Staff see the whole timeline; an applicant the events that concern them."""
+    """Staff see the whole timeline; an applicant the events that concern them (not the
+    workbench's internals, nor the supervision of its staff: cards, timers, cancellations)."""
     if may_use(user, Function.WORKBENCH):
         return True
-    return action not in INTERNAL_EVENTS
+    return action not in INTERNAL_EVENTS and not action.startswith(SUPERVISION_PREFIXES)
 
 
 # --- tasks ------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ from flask_login import current_user
 from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.accounts.models import Role
+from webapp.audit.plain_words import plain_words
 from webapp.audit.trail import EVENT_LABELS
 from webapp.cases.models import CASE_STATUS_LABELS
 from webapp.clock import CHINA_TZ
+from webapp.materials import files as material_files
 
 
 def _local_time(value: dt.datetime | str | None) -> str:
@@ -29,6 +31,10 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.filters["action_label"] = lambda v: EVENT_LABELS.get(v, v)
     app.jinja_env.filters["case_status"] = lambda v: CASE_STATUS_LABELS.get(v, v)
+    app.jinja_env.filters["plain_words"] = plain_words
+    # One rule, one text: the upload limits the server enforces, shown by every file input.
+    app.jinja_env.globals["material_limits"] = material_files.LIMITS_TEXT
+    app.jinja_env.globals["material_max_bytes"] = material_files.MAX_FILE_BYTES
     app.jinja_env.filters["role_label"] = lambda v: Role(v).label
     app.context_processor(_navigation)
 

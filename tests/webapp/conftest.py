@@ -17,6 +17,7 @@ from webapp.models import (
     ELicence,
     MaterialFile,
     MaterialGap,
+    PaperMaterial,
 )
 
 SAMPLE = (
@@ -118,6 +119,6 @@ def purge_cases(session, case_ids: list[int]) -> None:
     session.execute(delete(AuditEvent).where(AuditEvent.case_id.in_(case_ids)))
     chains = [f"case:{i}" for i in case_ids]
     session.execute(delete(AuditChainHead).where(AuditChainHead.chain.in_(chains)))
-    for model in (MaterialGap, MaterialFile, CaseComment, ELicence, CaseTask):
+    for model in (MaterialGap, MaterialFile, PaperMaterial, CaseComment, ELicence, CaseTask):
         session.execute(delete(model).where(model.case_id.in_(case_ids)))
     session.execute(delete(Case).where(Case.id.in_(case_ids)))

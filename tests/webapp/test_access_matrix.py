@@ -84,6 +84,9 @@ applicant.resubmit                 POST   login     ok       404  403    403  40
 applicant.withdraw                 POST   login     ok       404  403    403  403 403    403
 materials.upload                   POST   login     ok       404  403    403  403 403    403
 materials.remove                   POST   login     ok       404  403    403  403 403    403
+materials.declare_paper            POST   login     ok       404  403    403  403 403    403
+# Files attached while filling the one form go to the applicant's own draft of the theme.
+materials.draft_materials          POST   login     ok       ok   403    403  403 403    403
 
 # A case's progress and files: its applicant, the front desk, an involved approver. Open to
 # any account, so whoever may not see the case (analysts and admins too) meets a 404.
@@ -331,6 +334,10 @@ BODIES: dict[str, Body] = {
     "auth.login": lambda w: {"form": {"username": "lisi", "password": DEMO_PASSWORD}},
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
     "materials.upload": lambda w: {"form": {"material": w.material, "file": _pdf()}},
+    "materials.declare_paper": lambda w: {"form": {"material": w.material, "on_paper": "true"}},
+    "materials.draft_materials": lambda w: {
+        "form": {"upload": w.material, f"file.{w.material}": _pdf()}
+    },
     "clerk.act": lambda w: {"form": {"action": "grant", **GRANT}},
     "clerk.assign": lambda w: {"form": {"assignee": str(w.samr_colleague_id)}},
     "clerk.comment": lambda w: {"form": {"body": "请核对经营范围"}},

@@ -120,6 +120,12 @@ def test_correction_pauses_the_clock_and_comes_back_to_the_same_clerk(login, sub
     assert "手机号" in bad.get_data(as_text=True)
     assert _case(session, case_no).status == "correction"
 
+    # The correction asks for 公司章程 again: the applicant will bring it on paper.
+    declared = applicant.post_form(
+        f"/applicant/cases/{case_no}/materials/paper",
+        {"material": "CL-GSZC", "on_paper": "true", "back": "correct"},
+    )
+    assert declared.status_code == 302
     good = applicant.post_form(
         f"/applicant/cases/{case_no}/correct",
         {"legal_rep.mobile": "13900001111", "enterprise.address.detail": "罗阳街道北门路18号203房"},

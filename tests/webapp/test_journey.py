@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from sqlalchemy import select
 
 from webapp.models import AuditEvent, Case, User
+
+from .conftest import SAMPLE
 
 DEPARTMENT_CLERKS = {
     "psb": "公章刻制备案",
@@ -107,14 +110,23 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     )
     names = {u.id: u.username for u in session.scalars(select(User))}
     trail = [(e.action, names[e.actor_id]) for e in events]
-    assert trail[:4] == [
+    # The sample brings its five required materials on paper: declared at submission,
+    # checked at the window as the case is accepted.
+    paper = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))["materials.on_paper"]
+    assert len(paper) == 5
+    assert trail[:11] == [
         ("case.submitted", "zhangsan"),
+        *[("material.paper_declared", "zhangsan")] * 5,
+        *[("material.paper_received", "window")] * 5,
+    ]
+    trail = trail[11:]
+    assert trail[:3] == [
         ("case.accepted", "window"),
         ("task.granted", "samr"),
         ("licence.issued", "samr"),  # 营业执照 is an e-licence: it goes to the wallet
     ]
-    assert sorted(trail[4:8]) == sorted(("task.granted", n) for n in DEPARTMENT_CLERKS)
-    assert trail[8:] == [("case.completed", "window")]
+    assert sorted(trail[3:7]) == sorted(("task.granted", n) for n in DEPARTMENT_CLERKS)
+    assert trail[7:] == [("case.completed", "window")]
     completed = events[-1]
     assert completed.before == {
         "task_status": "open",

@@ -83,7 +83,7 @@ def test_content_not_the_name_decides_the_type(login, submit_case, session):
     applicant = login("zhangsan")
     fake = _upload(applicant, case_no, "CL-GSZC", b"<script>alert(1)</script>", "章程.pdf")
     assert fake.status_code == 422
-    assert "只接受 PDF、PNG 或 JPEG" in fake.get_data(as_text=True)
+    assert "单个文件不能超过 5 MB，仅限 PDF、PNG、JPEG" in fake.get_data(as_text=True)
     empty = _upload(applicant, case_no, "CL-GSZC", b"", "空.pdf")
     assert empty.status_code == 422
     exempt = _upload(applicant, case_no, "CL-YYZZ", PDF)  # 营业执照 is produced in the theme

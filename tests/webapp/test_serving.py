@@ -183,11 +183,10 @@ def _page(path: str) -> Visit:
 
 def _applying(username: str, theme: str) -> Visit:
     def visit(b: Browser) -> list[int]:
-        # The guidance questions, then the one form (which some themes only show once their
-        # questions are answered: 企业开办's has none that must be).
+        # The guidance questions, then the one form for an answer to 企业开办's question.
         return b.login(username) + [
             b.get(f"/applicant/apply/{theme}")[0],
-            b.get("/applicant/apply/enterprise-opening?step=form")[0],
+            b.get("/applicant/apply/enterprise-opening?step=form&housing_fund.needed=false")[0],
         ]
 
     return visit

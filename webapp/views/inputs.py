@@ -62,10 +62,25 @@ OPINION = {"description": "意见"}
 REASON = {"description": "理由（申请人可见）"}
 
 
+PAPER_RECEIVED = {
+    "description": "窗口当面核收的纸质材料编码；省略时为申请人声明窗口提交的全部纸质材料"
+}
+
+
+def paper_received_field():
+    return fields.List(
+        Text(validate=validate.Length(min=1, max=64)),
+        load_default=None,
+        validate=validate.Length(max=100),
+        metadata=PAPER_RECEIVED,
+    )
+
+
 class AcceptInput(StrictSchema):
-    """受理."""
+    """受理: every required material must be uploaded, received on paper now, or 容缺."""
 
     opinion = MultilineText(load_default="", validate=validate.Length(max=500), metadata=OPINION)
+    paper_received = paper_received_field()
 
 
 class AcceptWithGapInput(StrictSchema):
@@ -75,6 +90,7 @@ class AcceptWithGapInput(StrictSchema):
     gaps = fields.List(
         fields.Nested(GapInput), required=True, validate=validate.Length(min=1, max=20)
     )
+    paper_received = paper_received_field()
 
 
 class CorrectInput(StrictSchema):
@@ -169,6 +185,23 @@ class AssignInput(StrictSchema):
 
 class MaterialUploadInput(StrictSchema):
     material = Text(required=True, validate=validate.Length(min=1, max=64))
+    # Where the applicant came from: the case page or the 补正 page.
+    back = Text(load_default="case", validate=validate.OneOf(["case", "correct"]))
+
+
+class PaperDeclarationInput(StrictSchema):
+    """窗口提交纸质件 for one material of a case: declared (on) or withdrawn."""
+
+    material = Text(required=True, validate=validate.Length(min=1, max=64))
+    on_paper = fields.Boolean(load_default=False)
+    back = Text(load_default="case", validate=validate.OneOf(["case", "correct"]))
+
+
+class DraftMaterialInput(StrictSchema):
+    """The one form's 上传 (a material code) or 删除 (a file id) button."""
+
+    upload = Text(load_default=None, validate=validate.Length(min=1, max=64))
+    remove = RowId(load_default=None)
 
 
 class SubmissionInput(StrictSchema):
@@ -200,7 +233,14 @@ class InboxQuery(StrictSchema):
 
 def action_input_from_form(action: str, form) -> tuple[Schema, dict]:
     """The action's schema and the HTML form's flat fields gathered into its shape."""
-    data = {k: form.get(k) for k in form if k not in ("fields", "materials", "gap")}
+    data = {
+        k: form.get(k) for k in form if k not in ("fields", "materials", "gap", "paper_received")
+    }
+    if form.get("paper_form"):
+        # The page lists the paper materials as checkboxes: what is ticked is what the
+        # clerk received (none ticked is an answer too, unlike the API's omission).
+        data.pop("paper_form")
+        data["paper_received"] = form.getlist("paper_received")
     data["fields"] = form.getlist("fields")
     data["materials"] = form.getlist("materials")
     data["gaps"] = [
@@ -208,6 +248,26 @@ def action_input_from_form(action: str, form) -> tuple[Schema, dict]:
         for code in form.getlist("gap")
     ]
     return ACTION_INPUTS[action](), data
+
+
+def gap_errors_by_material(schema: Schema, data: dict) -> dict[str, str]:
+    """A 容缺 row's problems keyed by its material code, so the page shows each one next to
+    that material's date input (the schema reports them by row number)."""
+    try:
+        schema.load(data)
+    except ValidationError as exc:
+        rows = exc.messages.get("gaps")
+        if not isinstance(rows, dict):
+            return {}
+        gaps = data.get("gaps") or []
+        return {
+            gaps[i]["material"]: "请填写承诺补齐日期"
+            if "promised_date" in problems and not gaps[i]["promised_date"]
+            else "承诺补齐日期格式有误"
+            for i, problems in rows.items()
+            if isinstance(i, int) and i < len(gaps) and isinstance(problems, dict)
+        }
+    return {}
 
 
 def load_or_errors(schema: Schema, data) -> tuple[dict | None, dict | None]:

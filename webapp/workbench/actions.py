@@ -31,7 +31,13 @@ class TaskAction:
 
 
 def _accept(session, actor, task_id, values):
-    return acceptance.accept(session, actor, task_id, values.get("opinion") or "予以受理")
+    return acceptance.accept(
+        session,
+        actor,
+        task_id,
+        values.get("opinion") or "予以受理",
+        paper_received=values.get("paper_received"),
+    )
 
 
 def _accept_with_gap(session, actor, task_id, values):
@@ -39,7 +45,9 @@ def _accept_with_gap(session, actor, task_id, values):
     if not gaps:
         raise Invalid("请登记容缺的材料", details=[{"field": "gaps", "message": "必填"}])
     opinion = values.get("opinion") or "容缺受理"
-    return acceptance.accept(session, actor, task_id, opinion, gaps=gaps)
+    return acceptance.accept(
+        session, actor, task_id, opinion, gaps=gaps, paper_received=values.get("paper_received")
+    )
 
 
 def _correct(session, actor, task_id, values):

@@ -1,0 +1,54 @@
+"""The applicant's timeline in plain words: what happened to their application, said to them.
+
+Staff read the audit labels (`trail.EVENT_LABELS`); an applicant reads a sentence about
+their own case — which material, what date, why — without the workbench's vocabulary.
+What an applicant may see at all is the access policy's answer (`can_see_event`).
+"""
+
+from __future__ import annotations
+
+from webapp.audit.models import AuditEvent
+from webapp.audit.trail import EVENT_LABELS
+
+# {material}, {promised_date}, {reason}: taken from the event's after/before document.
+PLAIN_WORDS = {
+    "case.submitted": "您提交了申请",
+    "case.accepted": "综合窗口已受理您的申请，各部门开始办理",
+    "case.accepted_with_gap": "综合窗口已容缺受理您的申请，请按承诺补齐材料",
+    "case.refused": "综合窗口不予受理：{reason}",
+    "case.correction_requested": "综合窗口请您补正（一次性告知），补正期间不计办理时限",
+    "case.resubmitted": "您提交了补正，申请回到综合窗口",
+    "case.withdrawn": "您撤回了申请",
+    "case.terminated": "办件终止：{reason}",
+    "case.completed": "统一出件，办件办结",
+    "material.uploaded": "上传了材料：{material}",
+    "material.removed": "删除了一个材料文件",
+    "material.paper_declared": "声明到窗口提交纸质件：{material}",
+    "material.paper_withdrawn": "取消了纸质件声明：{material}",
+    "material.paper_received": "综合窗口已核收纸质材料：{material}",
+    "gap.recorded": "容缺材料：{material}，请在 {promised_date} 前补齐",
+    "gap.received": "容缺材料已确认补齐：{material}",
+    "gap.overdue": "容缺材料已逾期未补：{material}",
+    "task.opened": "事项开始办理",
+    "task.granted": "事项已准予",
+    "task.denied": "事项不予许可：{reason}",
+    "task.delivered": "结果已出件",
+    "licence.issued": "电子证照已发放到您的证照夹",
+    "clock.paused": "计时暂停（不计入办理时限）",
+    "clock.resumed": "计时恢复",
+}
+
+
+def plain_words(event: AuditEvent) -> str:
+    """One sentence for the applicant; the staff label when there is no sentence for it."""
+    template = PLAIN_WORDS.get(event.action)
+    if template is None:
+        return EVENT_LABELS.get(event.action, event.action)
+    facts = {**(event.before or {}), **(event.after or {})}
+    outcome = facts.get("outcome") if isinstance(facts.get("outcome"), dict) else {}
+    values = {
+        "material": facts.get("material") or facts.get("material_code") or "",
+        "promised_date": facts.get("promised_date") or "",
+        "reason": facts.get("reason") or outcome.get("reason") or "见办件详情",
+    }
+    return template.format(**values)
