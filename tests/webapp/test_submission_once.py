@@ -1,5 +1,4 @@
-"""One post of the one form makes at most one case (browser back + submit again), and every
-case state reads to its applicant as a label and a next step."""
+"""One post of the one form makes at most one case (browser back + submit again)."""
 
 from __future__ import annotations
 
@@ -7,8 +6,6 @@ import re
 
 from sqlalchemy import func, select
 
-from webapp.cases.models import CaseStatus
-from webapp.cases.progress import APPLICANT_STATUS_GUIDE, status_guide
 from webapp.models import Case, User
 
 from .conftest import enterprise_answers, form_fields
@@ -97,22 +94,3 @@ def test_a_malformed_token_is_refused(login):
         ("csrf_token", applicant.csrf),
     ]
     assert applicant.post_form(APPLY, data=data).status_code == 422
-
-
-def test_every_case_state_has_a_label_and_a_next_step():
-    expected_labels = {
-        "submitted": "已提交",
-        "correction": "待补正",
-        "refused": "不予受理",
-        "in_progress": "办理中",
-        "terminated": "已终止",
-        "withdrawn": "已撤回",
-        "completed": "已办结出件",
-    }
-    assert {s.value for s in APPLICANT_STATUS_GUIDE} == {s.value for s in CaseStatus}
-    for value, label in expected_labels.items():
-        guide = status_guide(value)
-        assert guide.label == label
-        assert guide.next_step.endswith("。") and len(guide.next_step) >= 10
-    assert "补正" in status_guide("correction").next_step
-    assert "撤回" in status_guide("submitted").next_step

@@ -2,43 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
+from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.themes.published import published_theme
-
-
-@dataclass(frozen=True)
-class StatusGuide:
-    """How a case state reads to its applicant ("我的办件"): the state's label and the
-    next step, one sentence saying what happens now and what, if anything, they do."""
-
-    label: str
-    next_step: str
-
-
-# Every CaseStatus has its entry (a test walks the enum); labels are the enum's own.
-_NEXT_STEPS = {
-    CaseStatus.SUBMITTED: "等待综合窗口受理，受理后开始计算办理时限；受理前您可以撤回申请。",
-    CaseStatus.CORRECTION: "请按一次性补正告知修改申请信息或补交材料后重新提交；"
-    "补正期间不计入办理时限。",
-    CaseStatus.REFUSED: "本次申请不予受理，原因见办件详情；可在具备条件后重新申请，"
-    "如有异议可依法申请行政复议或提起行政诉讼。",
-    CaseStatus.IN_PROGRESS: "各部门正在审批，无需您操作；办结后结果按您选择的方式统一出件。",
-    CaseStatus.TERMINATED: "办件因有事项不予许可而终止，原因见办件详情；"
-    "如有异议可依法申请行政复议或提起行政诉讼。",
-    CaseStatus.WITHDRAWN: "申请已撤回，无需其他操作；如需办理，可重新申请。",
-    CaseStatus.COMPLETED: "结果已出件，请按送达方式领取或查收；欢迎对本次服务作出评价。",
-}
-APPLICANT_STATUS_GUIDE: dict[CaseStatus, StatusGuide] = {
-    status: StatusGuide(status.label, _NEXT_STEPS[status]) for status in CaseStatus
-}
-
-
-def status_guide(status: str) -> StatusGuide:
-    """The applicant's label and next step for a case status (a CaseStatus value)."""
-    return APPLICANT_STATUS_GUIDE[CaseStatus(status)]
-
 
 _DECISION_LABELS = {
     "accepted": "已受理",
