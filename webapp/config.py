@@ -97,29 +97,18 @@ def _read_key(path: Path) -> str | None:
     return key
 
 
-def _positive_int(name: str, default: int) -> int:
+def _int_setting(name: str, default: int, *, minimum: int) -> int:
+    """An integer setting of at least `minimum`; a clear ConfigError otherwise."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} 应为正整数，实际为 {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} 应为正整数，实际为 {raw!r}")
-    return value
-
-
-def _non_negative_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ConfigError(f"{name} 应为非负整数，实际为 {raw!r}")
+        value = minimum - 1
+    if value < minimum:
+        what = "正整数" if minimum == 1 else "非负整数"
+        raise ConfigError(f"{name} 应为{what}，实际为 {raw!r}")
     return value
 
 
@@ -154,11 +143,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "JSON_AS_ASCII": False,
         # The production server (`yjs serve`): processes, threads each, request timeout (s).
-        "WEB_WORKERS": _positive_int("YJS_WEB_WORKERS", DEFAULT_WEB_WORKERS),
-        "WEB_THREADS": _positive_int("YJS_WEB_THREADS", DEFAULT_WEB_THREADS),
-        "WEB_TIMEOUT": _positive_int("YJS_WEB_TIMEOUT", DEFAULT_WEB_TIMEOUT),
+        "WEB_WORKERS": _int_setting("YJS_WEB_WORKERS", DEFAULT_WEB_WORKERS, minimum=1),
+        "WEB_THREADS": _int_setting("YJS_WEB_THREADS", DEFAULT_WEB_THREADS, minimum=1),
+        "WEB_TIMEOUT": _int_setting("YJS_WEB_TIMEOUT", DEFAULT_WEB_TIMEOUT, minimum=1),
         # How many reverse proxies in front set X-Forwarded-*; 0 trusts none of them.
-        "PROXY_HOPS": _non_negative_int("YJS_PROXY_HOPS", 0),
+        "PROXY_HOPS": _int_setting("YJS_PROXY_HOPS", 0, minimum=0),
         # Who may read /metrics beside direct local requests: a bearer token (empty: nobody).
         "METRICS_TOKEN": os.environ.get("YJS_METRICS_TOKEN", ""),
         "LOG_FORMAT": _choice("YJS_LOG_FORMAT", "json", ("json", "text")),
