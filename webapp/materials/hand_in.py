@@ -149,12 +149,7 @@ def declare_paper(
     materials = materials_to_hand_in(case)
     existing = paper_of(session, case)
     for code in (c for c in codes if c in materials):
-        row = existing.get(code)
-        if row is None:
-            row = PaperMaterial(
-                case_id=case.id, material_code=code, material_name=materials[code].name
-            )
-            session.add(row)
+        row = _paper_row(session, case, existing, materials[code])
         if row.declared_at is None:
             row.declared_at = at
             trail.record(
@@ -162,6 +157,20 @@ def declare_paper(
                 after={"material": row.material_name},
             )  # fmt: skip
     session.flush()
+
+
+def _paper_row(
+    session: Session, case: Case, existing: dict[str, PaperMaterial], material
+) -> PaperMaterial:
+    """The case's paper record of `material`, created (unflushed) when there is none yet."""
+    row = existing.get(material.code)
+    if row is None:
+        row = PaperMaterial(
+            case_id=case.id, material_code=material.code, material_name=material.name
+        )
+        session.add(row)
+        existing[material.code] = row
+    return row
 
 
 def set_paper_declaration(
@@ -223,12 +232,7 @@ def record_paper_received(
         )
     received = []
     for code in dict.fromkeys(codes):
-        row = existing.get(code)
-        if row is None:
-            row = PaperMaterial(
-                case_id=case.id, material_code=code, material_name=materials[code].name
-            )
-            session.add(row)
+        row = _paper_row(session, case, existing, materials[code])
         if row.received_at is None:
             row.received_at = at
             row.received_by_id = actor.id

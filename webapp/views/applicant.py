@@ -49,7 +49,7 @@ def home():
     )
 
 
-def _version_or_404(code: str):
+def version_or_404(code: str):
     session = db_session()
     theme = get_theme(session, code)
     version = latest_version(session, theme)
@@ -94,7 +94,7 @@ def answers_from_form(form: MultiDict, version) -> dict:
 @bp.get("/apply/<code>")
 @requires(Function.APPLY)
 def apply(code: str):
-    theme, version = _version_or_404(code)
+    theme, version = version_or_404(code)
     keys = theme_forms.question_fields(version)
     form = theme_forms.version_form(version)
     answers = {k: v for k in keys if (v := _query_answer(form.field(k))) is not None}
@@ -104,7 +104,7 @@ def apply(code: str):
     if decision.errors:
         errors = {e["key"]: e["message"] for e in decision.errors}
         return _render_guide(theme, version, answers, errors, 422)
-    return _render_form(theme, version, answers, {}, 200)
+    return render_form(theme, version, answers, {}, 200)
 
 
 def _query_answer(field):
@@ -145,7 +145,7 @@ def _render_guide(theme, version, answers: dict, errors: dict, status: int):
     ), status
 
 
-def _render_form(theme, version, answers: dict, errors: dict, status: int, draft=None, token=None):
+def render_form(theme, version, answers: dict, errors: dict, status: int, draft=None, token=None):
     """The one form with the answers as typed (never masked: the applicant typed them)
     and every error at once; `draft` is the saved draft being continued, if any. `token`
     is the submission token of a post shown again (new when the form is shown afresh)."""
@@ -180,7 +180,7 @@ def _render_form(theme, version, answers: dict, errors: dict, status: int, draft
 @requires(Function.APPLY)
 def submit(code: str):
     session = db_session()
-    theme, version = _version_or_404(code)
+    theme, version = version_or_404(code)
     values, problems = load_or_errors(SubmissionInput(), request.form)
     if problems:
         raise Invalid("提交凭据无效，请刷新页面后重新提交", details=problems)
@@ -198,7 +198,7 @@ def submit(code: str):
     except Invalid as exc:
         session.rollback()
         errors = {e["key"]: e["message"] for e in exc.details or []}
-        return _render_form(theme, version, answers, errors, 422, token=token)
+        return render_form(theme, version, answers, errors, 422, token=token)
     submissions.remember(session, current_user, case, token)
     session.commit()
     flash(f"申请已提交，办件编号 {case.case_no}，请凭此编号查询进度")
@@ -210,13 +210,13 @@ def submit(code: str):
 def save_draft(code: str):
     """保存草稿: keep the form as it is, unchecked, and come back to it later."""
     session = db_session()
-    theme, version = _version_or_404(code)
+    theme, version = version_or_404(code)
     answers = answers_from_form(request.form, version)
     try:
         draft = drafts.save_draft(session, current_user, theme, answers)
     except Invalid as exc:
         session.rollback()
-        return _render_form(theme, version, answers, {"_draft": exc.message}, 422)
+        return render_form(theme, version, answers, {"_draft": exc.message}, 422)
     session.commit()
     flash("草稿已保存，可随时在“我的办件”页面继续填写")
     return redirect(url_for("applicant.continue_draft", draft_id=draft.id))
@@ -226,8 +226,8 @@ def save_draft(code: str):
 @requires(Function.APPLY)
 def continue_draft(draft_id: int):
     draft = drafts.get_draft_for(db_session(), current_user, draft_id)
-    theme, version = _version_or_404(draft.theme.code)
-    return _render_form(theme, version, draft.answers, {}, 200, draft=draft)
+    theme, version = version_or_404(draft.theme.code)
+    return render_form(theme, version, draft.answers, {}, 200, draft=draft)
 
 
 @bp.get("/cases/<case_no>")
@@ -274,10 +274,10 @@ def correct(case_no: str):
     case = own_case_for(db_session(), current_user, case_no)
     if not access_policy.can_correct(current_user, case):
         raise Conflict("该办件当前不需要补正")
-    return _render_correction(case, dict(case.answers), {}, 200)
+    return render_correction(case, dict(case.answers), {}, 200)
 
 
-def _render_correction(case, answers: dict, errors: dict, status: int):
+def render_correction(case, answers: dict, errors: dict, status: int):
     session = db_session()
     form = case_form(case)
     asked = [f["key"] for f in case.correction.get("fields", [])]
@@ -322,7 +322,7 @@ def resubmit(case_no: str):
         session.rollback()
         case = own_case_for(session, current_user, case_no)
         errors = {e.get("key", e.get("field")): e["message"] for e in exc.details or []}
-        return _render_correction(case, answers, errors, 422)
+        return render_correction(case, answers, errors, 422)
     session.commit()
     flash(f"补正材料已提交，办件 {case_no} 已回到综合窗口")
     return redirect(url_for("applicant.case_page", case_no=case_no))

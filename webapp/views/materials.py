@@ -92,7 +92,7 @@ def draft_materials(code: str):
     """The one form's 上传 / 删除: the answers are kept as the draft, and every file chosen
     in the form is attached to it (or the named file removed); back to the form."""
     session = db_session()
-    theme, version = applicant_views._version_or_404(code)
+    theme, version = applicant_views.version_or_404(code)
     answers = applicant_views.answers_from_form(request.form, version)
     values, errors = load_or_errors(DraftMaterialInput(), request.form)
     if errors:
@@ -122,11 +122,11 @@ def draft_materials(code: str):
         ]
     except Invalid as exc:
         session.rollback()
-        return applicant_views._render_form(theme, version, answers, _by_field(exc), 422)
+        return applicant_views.render_form(theme, version, answers, _by_field(exc), 422)
     if not stored and values["upload"] and values["remove"] is None:
         session.rollback()
         errors = {f"material:{values['upload']}": "请先选择文件"}
-        return applicant_views._render_form(theme, version, answers, errors, 422)
+        return applicant_views.render_form(theme, version, answers, errors, 422)
     session.commit()
     if stored:
         flash("已上传：" + "、".join(row.filename for row in stored) + "（已随草稿保存）")
@@ -158,7 +158,7 @@ def _redirect_back(case_no: str, back: str):
 def _render_back(case_no: str, back: str, errors: dict, status: int):
     case = own_case_for(db_session(), current_user, case_no)
     if back == "correct" and access_policy.can_correct(current_user, case):
-        return applicant_views._render_correction(case, dict(case.answers), errors, status)
+        return applicant_views.render_correction(case, dict(case.answers), errors, status)
     return applicant_views.render_case(case, errors, status)
 
 
