@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from .expressions import UnsafeExpression, check_expression, check_task_instances
+from .interchange import condition_language, feel_to_python, language_name, normalised_timer
 from .problems import Problem, ThemeInvalid, excerpt
 from .safe_xml import parse_untrusted
 from .structure import structure_problems
@@ -113,6 +114,15 @@ def _choose_process(root) -> tuple[etree._Element | None, list[Problem]]:
     if len(executable) == 1:
         return executable[0], []
     ids = "、".join(p.get("id", "?") for p in processes)
+    pools = _bpmn(root, "/bpmn:definitions/bpmn:collaboration/bpmn:participant[@processRef]")
+    if len(pools) > 1:
+        names = "、".join((p.get("name") or p.get("processRef") or "?").strip() for p in pools)
+        return None, [
+            Problem(
+                f"协作图中有 {len(pools)} 个池（{names}），一个主题只运行一个流程："
+                "请只把要运行的池的流程设为可执行（isExecutable），其余设为不可执行"
+            )
+        ]
     return None, [Problem(f"文档中有多个流程（{ids}），请只将要运行的一个设为可执行")]
 
 
@@ -124,6 +134,7 @@ def _check_elements(process, lane_departments: Mapping[str, str]) -> tuple[list,
             if ref.text:
                 lane_of[ref.text.strip()] = (lane.get("name") or "").strip()
 
+    declared_language = process.getroottree().getroot().get("expressionLanguage")
     human: dict[str, HumanTask] = {}
     for el in process.iter():
         kind = _local(el.tag)
@@ -142,16 +153,18 @@ def _check_elements(process, lane_departments: Mapping[str, str]) -> tuple[list,
                     )
         elif kind == "conditionExpression":
             owner = el.getparent().get("id")
-            language = (el.get("language") or "").lower()
-            if language and language not in ("python", "text/python"):
-                problems.append(Problem(f"条件表达式语言 {language} 不受支持", owner))
-            problems.extend(_expression_problem(el.text, owner, "条件"))
+            problems.extend(_condition_problems(el, owner, declared_language))
         elif kind in TIMER_PARTS:
             owner = el.getparent().getparent().get("id")
+            # A standard unquoted literal (PT2H, R1/P5D) is quoted for the engine here, in
+            # the tree the spec is built from; the analyst's document is kept as written.
+            quoted = normalised_timer(kind, el.text)
+            if quoted is not None:
+                el.text = quoted
             unsafe = _expression_problem(el.text, owner, "定时器")
             problems.extend(unsafe)
-            # A safe value can still be one SpiffWorkflow cannot read (P2D unquoted, a date
-            # without a zone): refuse it now rather than in a running case.
+            # A safe value can still be one SpiffWorkflow cannot read (a quoted date without
+            # a zone): refuse it now rather than in a running case.
             wrong = None if unsafe else timer_value_problem(kind, el.text)
             if wrong:
                 problems.append(Problem(wrong, owner))
@@ -171,6 +184,29 @@ def _check_elements(process, lane_departments: Mapping[str, str]) -> tuple[list,
             else:
                 human[el_id] = HumanTask(el_id, name, lane, lane_departments[lane])
     return problems, human
+
+
+def _condition_problems(el, owner, declared_language) -> list[Problem]:
+    """A condition in our expression language is checked; one in another language is named
+    as such (a simple FEEL comparison is translated first, then checked like any other)."""
+    language = condition_language(el.text, el.get("language"), declared_language)
+    if language is not None and language_name(language) == "FEEL":
+        translated = feel_to_python(el.text)
+        if translated is not None:
+            el.text = translated
+            el.attrib.pop("language", None)
+            language = None
+    if language is not None:
+        name = language_name(language)
+        shown = name if name == language else f"{name}（{language}）"
+        return [
+            Problem(
+                f"条件表达式“{excerpt(el.text)}”使用了不支持的表达式语言 {shown}："
+                "YJS 只执行自己的安全表达式，请改写，如 housing_fund == True",
+                owner,
+            )
+        ]
+    return _expression_problem(el.text, owner, "条件")
 
 
 def _expression_problem(text, owner, what) -> list[Problem]:
