@@ -23,7 +23,7 @@ from webapp.accounts.models import Department, User
 from webapp.audit import trail
 from webapp.cases.engine_state import serializer
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
-from webapp.themes import theme_forms
+from webapp.themes import simulation, theme_forms
 from webapp.themes.lookup import latest_draft, latest_version
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 from webapp.themes.published import PublishedTheme, form_document, load_published_theme
@@ -42,10 +42,22 @@ def lane_departments(session: Session) -> dict[str, str]:
 
 
 def compile_draft(session: Session, theme: Theme, bpmn_xml: str, guidance_dmn: str | None = None):
-    """Compile the diagram and the guidance table and check both against the theme's
-    definition; raise ThemeInvalid with the problems of both at once."""
+    """Compile the diagram and the guidance table, check both against the theme's
+    definition, and run every path (themes/simulation.py); raise ThemeInvalid with the
+    problems of all three at once."""
+    typed, compiled, guidance = compile_parts(session, theme, bpmn_xml, guidance_dmn)
+    # A path that stops, or a task no path reaches, blocks publishing like any other problem.
+    report = simulation.simulate_theme(typed, compiled, guidance)
+    if report.problems:
+        raise ThemeInvalid(report.problems)
+    return compiled
+
+
+def compile_parts(session: Session, theme: Theme, bpmn_xml: str, guidance_dmn: str | None):
+    """(typed theme, compiled diagram, guidance) of a draft, or ThemeInvalid with every
+    validation problem of the diagram and the table."""
     problems: list[Problem] = []
-    compiled = None
+    compiled = guidance = None
     typed = load_published_theme(theme.definition)
     try:
         compiled = compile_theme(bpmn_xml, lane_departments(session))
@@ -53,12 +65,12 @@ def compile_draft(session: Session, theme: Theme, bpmn_xml: str, guidance_dmn: s
     except ThemeInvalid as exc:
         problems += exc.problems
     try:
-        theme_forms.compile_version_guidance(typed, guidance_dmn)
+        guidance = theme_forms.compile_version_guidance(typed, guidance_dmn)
     except ThemeInvalid as exc:
         problems += exc.problems
     if problems:
         raise ThemeInvalid(problems)
-    return compiled
+    return typed, compiled, guidance
 
 
 def current_diagram(session: Session, theme: Theme) -> str | None:
