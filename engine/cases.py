@@ -127,7 +127,11 @@ def _engine_work_left(workflow: BpmnWorkflow) -> bool:
 
 def _bpmn_id(exc: Exception) -> str | None:
     task = getattr(exc, "task", None)
-    return task.task_spec.bpmn_id if task is not None else None
+    if task is not None:
+        return task.task_spec.bpmn_id
+    # An exclusive gateway with no condition true names only its spec.
+    spec = getattr(exc, "task_spec", None)
+    return getattr(spec, "bpmn_id", None)
 
 
 def _describe(exc: Exception) -> str:

@@ -116,7 +116,9 @@ class PathResult:
 
     @property
     def ok(self) -> bool:
-        return self.ended and not self.selected_not_reached and not self.reached_not_selected
+        return self.ended and not (
+            self.selected_not_reached or self.reached_not_selected or self.strays
+        )
 
 
 @dataclass
@@ -128,6 +130,7 @@ class SimulationReport:
     task_names: dict[str, str] = field(default_factory=dict)
     item_names: dict[str, str] = field(default_factory=dict)
     timer_only_tasks: tuple[str, ...] = ()
+    question_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -245,6 +248,7 @@ def simulate(
         task_names={k: t.name for k, t in compiled.human_tasks.items()},
         item_names={i.code: i.name for i in theme.items},
         timer_only_tasks=tuple(sorted(_behind_boundary_timers(compiled))),
+        question_labels={q.variable: q.label for q in questions},
     )
     outcomes: dict[frozenset[str], tuple[dict[str, Any], int]] = {}
     if guidance is not None and questions:
@@ -282,6 +286,7 @@ def simulate(
             report.paths.append(path)
             report.problems += _path_problems(path, theme, report)
     report.truncated = report.truncated or len(outcomes) > MAX_PATHS
+    report.problems += _not_leading_to_delivery(compiled, theme, reached_anywhere)
     for bpmn_id, task in compiled.human_tasks.items():
         if bpmn_id not in reached_anywhere and bpmn_id not in report.timer_only_tasks:
             report.problems.append(
@@ -379,6 +384,44 @@ def _where_stuck(workflow) -> tuple[tuple[str, ...], str]:
     return tuple(waiting), f"没有可办理的任务，流程却没有结束：停在 {names}"
 
 
+def _not_leading_to_delivery(compiled, theme: SimulationTheme, reached: set[str]) -> list:
+    """Tasks after which no flow leads on to 统一出件: a dangling branch ends there, and
+    what it produces never goes out through the window (the structure check accepts such a
+    branch: a node with nowhere to go is BPMN's implicit end)."""
+    by_id = {getattr(s, "bpmn_id", None): s for s in compiled.spec.task_specs.values()}
+    problems = []
+    for bpmn_id in sorted(reached - {theme.delivery_task}):
+        spec = by_id.get(bpmn_id)
+        if spec is None or theme.delivery_task not in by_id:
+            continue  # inside a subprocess: its own end leads on, judged by the parent
+        if not _leads_to(spec, theme.delivery_task):
+            name = (
+                compiled.human_tasks[bpmn_id].name if bpmn_id in compiled.human_tasks else bpmn_id
+            )
+            problems.append(
+                Problem(
+                    f"任务“{name}”之后的连线走不到统一出件任务 {theme.delivery_task}"
+                    "（悬空的分支），办理结果不会从统一窗口送出",
+                    bpmn_id,
+                )
+            )
+    return problems
+
+
+def _leads_to(start, bpmn_id: str) -> bool:
+    seen: set[int] = set()
+    stack = list(start.outputs)
+    while stack:
+        spec = stack.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        if getattr(spec, "bpmn_id", None) == bpmn_id:
+            return True
+        stack += spec.outputs
+    return False
+
+
 def _behind_boundary_timers(compiled: CompiledTheme) -> set[str]:
     """People's tasks that only a boundary timer leads to (escalations, 催办)."""
     specs = [compiled.spec.task_specs, *(s.task_specs for s in compiled.subprocess_specs.values())]
@@ -447,7 +490,8 @@ def _path_result(
 
 def _path_problems(path: PathResult, theme: SimulationTheme, report: SimulationReport) -> list:
     problems: list[Problem] = []
-    where = f"路径 {path.number}（{_answers_text(path.answers) or '无导办问题'}"
+    shown = _answers_text(path.answers, report.question_labels)
+    where = f"路径 {path.number}（{shown or '无导办问题'}"
     where += f"，{report.item_names.get(path.denied, path.denied)}不予）" if path.denied else "）"
     run_tasks = set(path.tasks)
     if not path.ended:
@@ -511,10 +555,10 @@ def working_days_after(
     return day
 
 
-def _answers_text(answers: Mapping[str, Any]) -> str:
+def _answers_text(answers: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> str:
     shown = []
     for name, value in answers.items():
         if isinstance(value, bool):
             value = "是" if value else "否"
-        shown.append(f"{name}={_plain(value)}")
+        shown.append(f"{(labels or {}).get(name, name)}={_plain(value)}")
     return "，".join(shown)

@@ -108,6 +108,35 @@ def audit_verify():
     raise SystemExit(1)
 
 
+@main.group()
+def theme():
+    """Themes."""
+
+
+@theme.command("simulate")
+@click.argument("code")
+@with_appcontext
+def theme_simulate(code: str):
+    """Run every path of the theme's newest draft (else its newest version); exit 1 when a
+    path has a problem that blocks publishing."""
+    from webapp.themes import publishing
+    from webapp.themes.lookup import get_theme
+    from webapp.themes.simulation import draft_report, report_lines
+
+    session = db_session()
+    found = get_theme(session, code)
+    bpmn = publishing.current_diagram(session, found)
+    dmn = publishing.current_guidance(session, found)
+    report = draft_report(session, found, bpmn, dmn)
+    if report is None:
+        click.echo(f"{found.name}：流程图未通过校验，无法模拟（请先在建模页面查看问题）", err=True)
+        raise SystemExit(1)
+    for line in report_lines(report):
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 # No app context for the command (FlaskGroup's default): the server's workers make their
 # apps after the fork, and the master must not have imported the app's metrics first.
 @main.command("serve", with_appcontext=False)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.guidance import Guidance
 from engine.problems import ThemeInvalid
 from engine.simulation import (
+    PathResult,
     Question,
     SimulatedItem,
     SimulationReport,
@@ -107,3 +108,44 @@ def draft_report(
     except ThemeInvalid:
         return None
     return simulate_theme(typed, compiled, guidance, is_working_day=is_working_day)
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def answers_text(report: SimulationReport, path: PathResult) -> str:
+    """One path's example answers, by question label: 是否办理公积金=是，座位数=76."""
+    labels = report.question_labels
+    shown = "，".join(f"{labels.get(k, k)}={_value(v)}" for k, v in path.answers.items())
+    return shown or "（无导办问题）"
+
+
+def report_lines(report: SimulationReport) -> list[str]:
+    """The report as plain lines, for `yjs theme simulate`."""
+    lines = [
+        f"模拟了 {report.answer_combinations} 种导办回答组合，{len(report.paths)} 条路径"
+        + ("（组合过多，只模拟了一部分）" if report.truncated else "")
+    ]
+    for path in report.paths:
+        items = "、".join(report.item_names.get(c, c) for c in path.selected)
+        tasks = " → ".join(report.task_names.get(t, t) for t in path.tasks)
+        state = (
+            f"结束，承诺 {_value(path.promised_days)} 个工作日"
+            + (f"（{path.promised_date.isoformat()} 前）" if path.promised_date else "")
+            if path.ended
+            else f"走不到结束：{path.stuck_reason}"
+        )
+        denied = f"；{report.item_names.get(path.denied, path.denied)}不予" if path.denied else ""
+        lines.append(f"路径 {path.number}：{answers_text(report, path)}{denied}")
+        lines.append(f"  事项：{items}")
+        lines.append(f"  任务：{tasks}")
+        lines.append(f"  {state}")
+    if report.problems:
+        lines.append(f"有 {len(report.problems)} 个问题，不能发布：")
+        lines += [f"  {p}" for p in report.problems]
+    else:
+        lines.append("每条路径都能走到结束，可以发布")
+    return lines
