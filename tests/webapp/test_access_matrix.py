@@ -127,6 +127,7 @@ modeler.edit                       GET    login     403      403  403    403  40
 modeler.diagram                    GET    login     403      403  403    403  403 ok     ok
 modeler.guidance                   GET    login     403      403  403    403  403 ok     ok
 modeler.guidance_table             GET    login     403      403  403    403  403 ok     ok
+modeler.simulation                 GET    login     403      403  403    403  403 ok     ok
 api_themes.save_draft              POST   login     403      403  403    403  403 ok     ok
 api_themes.save_guidance           POST   login     403      403  403    403  403 ok     ok
 

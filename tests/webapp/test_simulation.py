@@ -236,3 +236,16 @@ def test_the_command_prints_every_path_and_fails_on_a_stuck_one(app, login):
     bad = runner.invoke(main, ["theme", "simulate", "enterprise-opening"], catch_exceptions=False)
     assert bad.exit_code == 1
     assert "Task_Seal" in bad.output and "走不到统一出件" in bad.output
+
+
+def test_the_analyst_and_the_admin_see_the_paths_before_publishing(login):
+    analyst, admin = login("analyst"), login("admin")
+    page = analyst.get("/modeler/themes/enterprise-opening").get_data(as_text=True)
+    assert "路径模拟" in page and "每条路径都能走到结束" in page
+    assert 'data-tasks="Task_Accept Task_Registration' in page
+    analyst.post_xml(DRAFTS, DANGLING)
+    fragment = analyst.get("/modeler/themes/enterprise-opening/simulation").get_data(as_text=True)
+    assert "不能发布" in fragment and "走不到统一出件" in fragment
+    publish_page = admin.get("/admin/").get_data(as_text=True)
+    assert "路径模拟" in publish_page and "走不到统一出件" in publish_page
+    assert "4 个工作日" in publish_page

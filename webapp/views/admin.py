@@ -15,6 +15,7 @@ from webapp.themes import figures as theme_figures
 from webapp.themes import publishing
 from webapp.themes.lookup import latest_draft, latest_version, list_themes, versions
 from webapp.themes.models import ThemeDraft
+from webapp.themes.simulation import answers_text, draft_report
 
 from .guards import requires
 
@@ -25,8 +26,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @requires(Function.PUBLISH)
 def themes_list():
     session = db_session()
-    rows = [(t, latest_draft(session, t), versions(session, t)) for t in list_themes(session)]
-    return render_template("admin/themes.html", rows=rows)
+    rows = []
+    for theme in list_themes(session):
+        draft = latest_draft(session, theme)
+        # What each path of the draft does, seen before the publish button.
+        report = draft_report(session, theme, draft.bpmn_xml, draft.guidance_dmn) if draft else None
+        rows.append((theme, draft, versions(session, theme), report))
+    return render_template("admin/themes.html", rows=rows, sim_answers_text=answers_text)
 
 
 @bp.get("/figures")

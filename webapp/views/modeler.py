@@ -10,6 +10,7 @@ from webapp.domain_errors import NotFound
 from webapp.http_headers import xml_document
 from webapp.themes import publishing
 from webapp.themes.lookup import get_theme, latest_draft, latest_version, list_themes
+from webapp.themes.simulation import answers_text, draft_report
 
 from .guards import requires
 
@@ -30,7 +31,29 @@ def edit(code: str):
     session = db_session()
     theme = get_theme(session, code)
     draft = latest_draft(session, theme)
-    return render_template("modeler/edit.html", theme=theme, draft=draft)
+    return render_template(
+        "modeler/edit.html", theme=theme, draft=draft, **_simulation(session, theme)
+    )
+
+
+@bp.get("/themes/<code>/simulation")
+@requires(Function.MODEL)
+def simulation(code: str):
+    """The path simulation of the newest draft, as the fragment the modeler shows after a
+    save (the same partial the edit and publish pages include)."""
+    session = db_session()
+    theme = get_theme(session, code)
+    return render_template("themes/_simulation.html", **_simulation(session, theme))
+
+
+def _simulation(session, theme) -> dict:
+    report = draft_report(
+        session,
+        theme,
+        publishing.current_diagram(session, theme),
+        publishing.current_guidance(session, theme),
+    )
+    return {"sim": report, "sim_answers_text": answers_text}
 
 
 @bp.get("/themes/<code>/diagram.bpmn")
