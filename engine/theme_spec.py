@@ -27,6 +27,8 @@ from .structure import structure_problems
 from .timers import timer_value_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# The `yjs:` extension namespace the modeler's properties panel writes (yjs:item on a task).
+YJS_NS = "https://yjs.example.cn/schema/bpmn"
 HUMAN_TASKS = {"userTask", "manualTask", "task"}
 SUPPORTED_NODES = HUMAN_TASKS | {
     "startEvent",
@@ -78,12 +80,14 @@ def _xsd_validator() -> BpmnValidator:
 
 @dataclass(frozen=True)
 class HumanTask:
-    """A task people do: its BPMN id, label and the department its lane maps to."""
+    """A task people do: its BPMN id, label, the department its lane maps to and the item
+    the diagram says it does (`yjs:item`, None when the diagram leaves it to the theme)."""
 
     bpmn_id: str
     name: str
     lane: str
     department: str
+    item: str | None = None
 
 
 @dataclass
@@ -182,7 +186,8 @@ def _check_elements(process, lane_departments: Mapping[str, str]) -> tuple[list,
             elif lane not in lane_departments:
                 problems.append(Problem(f"泳道“{lane}”不是已知部门，任务“{name}”无法分派", el_id))
             else:
-                human[el_id] = HumanTask(el_id, name, lane, lane_departments[lane])
+                item = (el.get(f"{{{YJS_NS}}}item") or "").strip() or None
+                human[el_id] = HumanTask(el_id, name, lane, lane_departments[lane], item)
     return problems, human
 
 

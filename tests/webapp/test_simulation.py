@@ -249,3 +249,30 @@ def test_the_analyst_and_the_admin_see_the_paths_before_publishing(login):
     publish_page = admin.get("/admin/").get_data(as_text=True)
     assert "路径模拟" in publish_page and "走不到统一出件" in publish_page
     assert "4 个工作日" in publish_page
+
+
+YJS = 'xmlns:yjs="https://yjs.example.cn/schema/bpmn"'
+
+
+def _with_item(task: str, item: str) -> str:
+    xml = ENTERPRISE.replace("<bpmn:definitions ", f"<bpmn:definitions {YJS} ", 1)
+    return xml.replace(
+        f'<bpmn:userTask id="{task}"', f'<bpmn:userTask id="{task}" yjs:item="{item}"'
+    )
+
+
+def test_the_item_the_modeler_writes_on_a_task_is_checked_against_the_theme(login):
+    analyst = login("analyst")
+    right = analyst.post_xml(DRAFTS, _with_item("Task_Seal", "PSB-GZKZBA")).get_json()
+    assert right["valid"] is True, right["errors"]
+    wrong = analyst.post_xml(DRAFTS, _with_item("Task_Seal", "SAMR-QYSLDJ")).get_json()
+    assert wrong["valid"] is False
+    assert [(e["element_id"], "企业设立登记" in e["message"]) for e in wrong["errors"]] == [
+        ("Task_Seal", True)
+    ]
+
+
+def test_the_modeler_page_offers_the_themes_items_and_departments(login):
+    page = login("analyst").get("/modeler/themes/enterprise-opening").get_data(as_text=True)
+    assert 'id="properties-panel"' in page
+    assert "data-yjs-choices=" in page and "PSB-GZKZBA" in page and "住房公积金中心" in page

@@ -21,8 +21,20 @@
 //                           (resolves with {ok: true|false})
 // The canvas element carries data-state="loading|ready|error" and
 // data-dirty="true|false".
+//
+// Also on the canvas: data-yjs-choices (JSON: the theme's items, the known departments,
+// the guidance variables) for the 一件事 properties group and the inline lint, and
+// data-simulation-url, the path simulation fragment reloaded into #simulation-slot after
+// each save. Clicking a path's row highlights its tasks on the diagram.
 
 import BpmnModeler from 'bpmn-js/lib/Modeler';
+import lintModule from 'bpmn-js-bpmnlint';
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
+
+import { yjsLintConfig } from './modeler/yjs-lint';
+import yjsModdle from './modeler/yjs-moddle';
+import { yjsPropertiesModule } from './modeler/yjs-properties';
+import translateZh from './modeler/translate-zh';
 
 const ERROR_MARKER = 'validation-error';
 
@@ -67,7 +79,26 @@ function init() {
   const statusEl = document.getElementById('save-status');
   const errorList = document.getElementById('validation-errors');
 
-  const modeler = new BpmnModeler({ container });
+  let choices = { items: [], departments: [], variables: [], front_desk: '' };
+  try {
+    choices = { ...choices, ...JSON.parse(container.dataset.yjsChoices || '{}') };
+  } catch (e) {
+    console.error('data-yjs-choices is not JSON', e);
+  }
+  const panel = document.getElementById('properties-panel');
+
+  const modeler = new BpmnModeler({
+    container,
+    additionalModules: [
+      translateZh,
+      ...(panel ? [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule] : []),
+      yjsPropertiesModule(choices),
+      lintModule,
+    ],
+    moddleExtensions: { yjs: yjsModdle },
+    propertiesPanel: panel ? { parent: panel } : undefined,
+    linting: { bpmnlint: yjsLintConfig(choices), active: true },
+  });
   window.yjsModeler = modeler;
 
   const canvas = modeler.get('canvas');
@@ -292,6 +323,7 @@ function init() {
       const errors = Array.isArray(result && result.errors) ? result.errors : [];
       showErrors(errors);
 
+      await reloadSimulation();
       if (result && result.valid === true) {
         setStatus(statusEl, '草稿已保存，校验通过', 'ok');
       } else if (errors.length) {
@@ -315,6 +347,70 @@ function init() {
       event.preventDefault();
       save();
     });
+  }
+
+  // ---- path simulation ---------------------------------------------------------
+
+  const simulationUrl = container.dataset.simulationUrl;
+  const simulationSlot = document.getElementById('simulation-slot');
+  let pathMarked = [];
+
+  function clearPath() {
+    for (const [id, marker] of pathMarked) {
+      if (elementRegistry.get(id)) {
+        canvas.removeMarker(id, marker);
+      }
+    }
+    pathMarked = [];
+  }
+
+  function showPath(row) {
+    clearPath();
+    for (const other of simulationSlot.querySelectorAll('.simulation-path.is-selected')) {
+      other.classList.remove('is-selected');
+    }
+    row.classList.add('is-selected');
+    const mark = (ids, marker) => {
+      for (const id of (ids || '').split(' ').filter(Boolean)) {
+        if (elementRegistry.get(id)) {
+          canvas.addMarker(id, marker);
+          pathMarked.push([id, marker]);
+        }
+      }
+    };
+    mark(row.dataset.tasks, 'simulation-path');
+    mark(row.dataset.stuck, 'simulation-stuck');
+  }
+
+  if (simulationSlot) {
+    simulationSlot.addEventListener('click', (event) => {
+      const row = event.target.closest('.simulation-path');
+      if (row) {
+        showPath(row);
+      }
+    });
+    simulationSlot.addEventListener('keydown', (event) => {
+      const row = event.target.closest('.simulation-path');
+      if (row && (event.key === 'Enter' || event.key === ' ')) {
+        event.preventDefault();
+        showPath(row);
+      }
+    });
+  }
+
+  async function reloadSimulation() {
+    if (!simulationUrl || !simulationSlot) {
+      return;
+    }
+    try {
+      const response = await fetch(simulationUrl, { credentials: 'same-origin' });
+      if (response.ok) {
+        clearPath();
+        simulationSlot.innerHTML = await response.text();
+      }
+    } catch (e) {
+      console.warn('simulation reload failed', e);
+    }
   }
 
   window.yjsModelerReady = load();

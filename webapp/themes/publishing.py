@@ -108,6 +108,23 @@ def _check_against_definition(theme: PublishedTheme, human_tasks: dict) -> list[
             problems.append(Problem(f"图中缺少{label}任务 {bpmn_id}（主题定义要求）", bpmn_id))
         elif task.department != FRONT_DESK:
             problems.append(Problem(f"{label}任务应位于综合窗口泳道，现位于“{task.lane}”", bpmn_id))
+    for bpmn_id, task in human_tasks.items():
+        # The modeler's 办理事项 (yjs:item) must agree with the theme's item → task mapping.
+        if task.item is None:
+            continue
+        named = theme.item(task.item)
+        if named is None:
+            problems.append(
+                Problem(f"任务“{task.name}”标注的事项 {task.item} 不是本主题的事项", bpmn_id)
+            )
+        elif named.task != bpmn_id:
+            problems.append(
+                Problem(
+                    f"任务“{task.name}”标注办理“{named.name}”，但主题定义中该事项由任务 "
+                    f"{named.task} 办理",
+                    bpmn_id,
+                )
+            )
     for item in theme.items:
         task = human_tasks.get(item.task)
         if task is None:

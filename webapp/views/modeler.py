@@ -9,6 +9,7 @@ from webapp.db import db_session
 from webapp.domain_errors import NotFound
 from webapp.http_headers import xml_document
 from webapp.themes import publishing
+from webapp.themes.choices import modeler_choices
 from webapp.themes.lookup import get_theme, latest_draft, latest_version, list_themes
 from webapp.themes.simulation import answers_text, draft_report
 
@@ -32,7 +33,11 @@ def edit(code: str):
     theme = get_theme(session, code)
     draft = latest_draft(session, theme)
     return render_template(
-        "modeler/edit.html", theme=theme, draft=draft, **_simulation(session, theme)
+        "modeler/edit.html",
+        theme=theme,
+        draft=draft,
+        choices=modeler_choices(session, theme),
+        **_simulation(session, theme),
     )
 
 
