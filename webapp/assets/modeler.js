@@ -96,7 +96,8 @@ function init() {
       lintModule,
     ],
     moddleExtensions: { yjs: yjsModdle },
-    propertiesPanel: panel ? { parent: panel } : undefined,
+    // The 一件事 group open from the start: it is what analysts come to the panel for.
+    propertiesPanel: panel ? { parent: panel, layout: { groups: { yjs: { open: true } } } } : undefined,
     linting: { bpmnlint: yjsLintConfig(choices), active: true },
   });
   window.yjsModeler = modeler;
