@@ -55,6 +55,8 @@ MAX_ANSWER_COMBINATIONS = 5_000
 MAX_PATHS = 256
 # Task completions in one run: a loop that never lets the case out stops here.
 MAX_STEPS_PER_RUN = 200
+# Answer combinations the table cannot decide, listed one by one.
+MAX_LISTED_UNDECIDED = 5
 # Timer rounds in one run (a cycle timer fires again and again).
 MAX_TIMER_ROUNDS = 20
 _LONG_AGO = "2000-01-01T00:00:00+00:00"
@@ -253,14 +255,18 @@ def simulate(
     outcomes: dict[frozenset[str], tuple[dict[str, Any], int]] = {}
     if guidance is not None and questions:
         combos, report.answer_combinations = answer_space(guidance, questions)
+        undecided = 0
         report.truncated = report.answer_combinations > len(combos)
         for answers in combos:
             try:
                 decided = frozenset(guidance.decide(answers))
             except GuidanceError as exc:
-                report.problems.append(
-                    Problem(f"导办决策表无法判断回答 {_answers_text(answers)}：{exc}")
-                )
+                undecided += 1
+                if undecided <= MAX_LISTED_UNDECIDED:  # one table bug fails many combinations
+                    labels = {q.variable: q.label for q in questions}
+                    report.problems.append(
+                        Problem(f"导办决策表无法判断回答 {_answers_text(answers, labels)}：{exc}")
+                    )
                 continue
             example, count = outcomes.get(decided, (answers, 0))
             outcomes[decided] = (example, count + 1)
@@ -507,10 +513,9 @@ def _path_problems(path: PathResult, theme: SimulationTheme, report: SimulationR
                 last,
             )
         )
-    for code in path.selected_not_reached:
+    # After a 不予 a diagram may rightly skip the items that depended on the denied one.
+    for code in () if path.denied else path.selected_not_reached:
         item = next(i for i in theme.items if i.code == code)
-        if path.denied and code == path.denied:
-            continue
         problems.append(
             Problem(
                 f"{where}导办选中了事项“{item.name}”，但流程没有走到它的任务 {item.task}",

@@ -77,6 +77,18 @@ def test_analyst_sets_an_item_sees_the_lint_error_fixes_it_and_saves(
     assert 'yjs:item="PSB-GZKZBA"' in saved
     assert errors == []
 
+    # The admin sees the same paths before the publish button.
+    admin = login_page("admin")
+    admin.goto(live_server("/admin/"))
+    card = admin.locator(f"section[data-theme='{THEME}']")
+    expect(card.locator("#simulation-report")).to_contain_text("每条路径都能走到结束")
+    expect(card.locator(".simulation-path")).to_have_count(2)
+    card.screenshot(path=str(artifacts_dir / "admin-simulation-desktop.png"))
+    admin.set_viewport_size({"width": 390, "height": 844})
+    card.screenshot(path=str(artifacts_dir / "admin-simulation-390.png"))
+    width = admin.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the publish page scrolls sideways: {width}px"
+
 
 def test_the_modeler_on_a_phone(live_server, browser, artifacts_dir):
     from playwright.sync_api import expect

@@ -276,3 +276,21 @@ def test_the_modeler_page_offers_the_themes_items_and_departments(login):
     page = login("analyst").get("/modeler/themes/enterprise-opening").get_data(as_text=True)
     assert 'id="properties-panel"' in page
     assert "data-yjs-choices=" in page and "PSB-GZKZBA" in page and "住房公积金中心" in page
+
+
+def test_a_timer_on_the_path_is_fired_and_the_path_ends():
+    # 企业设立登记 → wait two hours (a standard unquoted literal) → the parallel split.
+    timer = (
+        '<bpmn:intermediateCatchEvent id="Timer_Wait" name="等待">'
+        '<bpmn:timerEventDefinition id="TimerDef_Wait"><bpmn:timeDuration>PT2H'
+        "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+        '<bpmn:sequenceFlow id="Flow_Wait_To_Split" sourceRef="Timer_Wait" '
+        'targetRef="Gateway_Split" />'
+    )
+    bpmn = ENTERPRISE.replace(
+        'sourceRef="Task_Registration" targetRef="Gateway_Split"',
+        'sourceRef="Task_Registration" targetRef="Timer_Wait"',
+    ).replace("</bpmn:process>", timer + "</bpmn:process>")
+    report = _simulate("enterprise-opening", bpmn)
+    assert report.problems == []
+    assert all(p.ended and p.tasks[-1] == "Task_Deliver" for p in report.paths)
