@@ -53,6 +53,8 @@ from .working_calendar import is_working_day as chinese_working_day
 MAX_ANSWER_COMBINATIONS = 5_000
 # Distinct item sets (paths) run at most.
 MAX_PATHS = 256
+# Runs in all (paths, and their 不予 variants): bounds the time a save may take.
+MAX_RUNS = 1_000
 # Task completions in one run: a loop that never lets the case out stops here.
 MAX_STEPS_PER_RUN = 200
 # Answer combinations the table cannot decide, listed one by one.
@@ -283,6 +285,9 @@ def simulate(
             on_path = [i.code for i in theme.items if i.task in granted.tasks]
             variants += on_path
         for denied in variants:
+            if len(report.paths) >= MAX_RUNS:
+                report.truncated = True
+                break
             run = granted if denied is None else _run(compiled, theme, selected, denied)
             reached_anywhere.update(run.tasks)
             path = _path_result(
@@ -293,7 +298,8 @@ def simulate(
             report.problems += _path_problems(path, theme, report)
     report.truncated = report.truncated or len(outcomes) > MAX_PATHS
     report.problems += _not_leading_to_delivery(compiled, theme, reached_anywhere)
-    for bpmn_id, task in compiled.human_tasks.items():
+    # Only a full run can tell that no path reaches a task.
+    for bpmn_id, task in () if report.truncated else compiled.human_tasks.items():
         if bpmn_id not in reached_anywhere and bpmn_id not in report.timer_only_tasks:
             report.problems.append(
                 Problem(

@@ -294,3 +294,13 @@ def test_a_timer_on_the_path_is_fired_and_the_path_ends():
     report = _simulate("enterprise-opening", bpmn)
     assert report.problems == []
     assert all(p.ended and p.tasks[-1] == "Task_Deliver" for p in report.paths)
+
+
+def test_an_answer_space_too_large_is_cut_and_said_so(monkeypatch):
+    import engine.simulation as simulation
+
+    monkeypatch.setattr(simulation, "MAX_ANSWER_COMBINATIONS", 3)
+    report = _simulate("restaurant-opening")
+    assert report.truncated and report.answer_combinations == 100
+    # Tasks the cut-off answers would reach are not called unreachable.
+    assert report.problems == []
