@@ -20,7 +20,7 @@ class DecisionWords:
 _LICENCE = DecisionWords("准予许可", "不予许可", "准予行政许可决定书", "不予行政许可决定书")
 _CONFIRMATION = DecisionWords("予以登记", "不予登记", "准予登记通知书", "不予登记决定书")
 _SERVICE = DecisionWords("办结", "不予办理", "办结通知书", "不予办理通知书")
-_OTHER = DecisionWords("准予", "不予", "准予决定书", "不予决定书")
+_OTHER = DecisionWords("准予办理", "不予办理", "准予办理决定书", "不予办理决定书")
 
 _BY_TYPE = {
     "行政许可": _LICENCE,
@@ -34,5 +34,5 @@ _BY_TYPE = {
 
 
 def decision_words(item_type: str) -> DecisionWords:
-    """The words for an item of `item_type` (ItemRecord.type); unknown types get 准予/不予."""
+    """The words for an item of `item_type` (ItemRecord.type); unknown types get 准予办理/不予办理."""
     return _BY_TYPE.get(item_type, _OTHER)

@@ -42,11 +42,17 @@ def _items(case: Case) -> list[dict]:
             "code": i.code,
             "name": i.name,
             "department": i.department_name,
-            "promised_days": str(i.promised_days) if i.promised_days is not None else "",
+            "promised": _promised(i.promised_days),
         }
         for i in theme.items
         if not selected or i.code in selected
     ]
+
+
+def _promised(days) -> str:
+    if days is None:
+        return "按法定时限"
+    return "即办" if days == 0 else f"{days.normalize():f} 个工作日"
 
 
 def _notice_item(case: Case, item_code: str | None):
@@ -101,6 +107,7 @@ def issue_acceptance(
             case,
             "acceptance",
             {
+                "submitted_at": case.submitted_at.isoformat(),
                 "accepted_at": case.accepted_at.isoformat(),
                 "items": _items(case),
                 "promised_at": case.promised_at.isoformat() if case.promised_at else None,
