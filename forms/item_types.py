@@ -34,5 +34,5 @@ _BY_TYPE = {
 
 
 def decision_words(item_type: str) -> DecisionWords:
-    """The words for an item of `item_type` (ItemRecord.type); unknown types get 准予办理/不予办理."""
+    """The words for an item of `item_type` (ItemRecord.type); unknown: 准予办理/不予办理."""
     return _BY_TYPE.get(item_type, _OTHER)
