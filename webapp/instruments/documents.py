@@ -28,7 +28,8 @@ def public_query_url(case_no: str) -> str:
 
 def qr_svg(url: str) -> str:
     """The QR code of `url` as inline SVG (crisp in the HTML view and in the PDF)."""
-    return segno.make(url, error="m").svg_inline(scale=3, border=2, title="扫码查询办件进度")
+    # omitsize: a viewBox instead of a fixed size, so the page's CSS sizes it (28 mm).
+    return segno.make(url, error="m").svg_inline(border=4, omitsize=True, title="扫码查询办件进度")
 
 
 def chinese_date(at: dt.datetime | dt.date) -> str:
