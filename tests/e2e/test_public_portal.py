@@ -79,12 +79,19 @@ def test_the_receipts_qr_code_leads_to_the_query(
 ):
     case_no = _submit_over_api(live_server)
     applicant = login_page("zhangsan")
+    width, height = VIEWPORTS[device]
+    applicant.set_viewport_size({"width": width, "height": height})
     applicant.goto(live_server(f"/applicant/cases/{case_no}"))
+    _fits(applicant)
+    applicant.locator("#instruments").screenshot(
+        path=str(artifacts_dir / f"portal-{device}-4-case-instruments.png")
+    )
     row = applicant.locator("#instruments tr[data-kind='receipt']")
     number = row.locator(".instrument-number").inner_text()
     assert number == f"{case_no}-SJ01"
     applicant.goto(live_server(f"/instruments/{number}"))
     assert applicant.locator("h1").inner_text().replace(" ", "") == "申请材料接收凭证"
+    _fits(applicant)
     applicant.screenshot(path=str(artifacts_dir / f"portal-{device}-4-receipt.png"), full_page=True)
     query_code = applicant.locator(".query-code").inner_text()
     # The QR code, as a camera sees it: a picture of the printed document, decoded.
