@@ -113,8 +113,9 @@ def committed_cases(app):
 
 def purge_cases(session, case_ids: list[int]) -> None:
     """Remove committed test cases with everything hanging off them. The audit trail is
-    append-only and instruments immutable (triggers on PostgreSQL refuse DELETE): only a superuser's maintenance
-    session, with triggers off for its transaction, may take events out, chain heads too."""
+    append-only and instruments are immutable (triggers on PostgreSQL refuse DELETE): only a
+    superuser's maintenance session, with triggers off for its transaction, may take events
+    and instruments out, chain heads too."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL session_replication_role = replica"))
     session.execute(delete(AuditEvent).where(AuditEvent.case_id.in_(case_ids)))
