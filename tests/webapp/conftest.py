@@ -122,7 +122,13 @@ def purge_cases(session, case_ids: list[int]) -> None:
     chains = [f"case:{i}" for i in case_ids]
     session.execute(delete(AuditChainHead).where(AuditChainHead.chain.in_(chains)))
     for model in (
-        Instrument, MaterialGap, MaterialFile, PaperMaterial, CaseComment, ELicence, CaseTask
+        Instrument,
+        MaterialGap,
+        MaterialFile,
+        PaperMaterial,
+        CaseComment,
+        ELicence,
+        CaseTask,
     ):
         session.execute(delete(model).where(model.case_id.in_(case_ids)))
     session.execute(delete(Case).where(Case.id.in_(case_ids)))
