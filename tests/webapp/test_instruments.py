@@ -8,11 +8,13 @@ import datetime as dt
 import hashlib
 import io
 
+import pytest
 import segno
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from webapp.audit.models import AuditEvent
 from webapp.clock import today
@@ -259,3 +261,19 @@ def test_the_qr_code_encodes_the_public_query_of_the_case(app, session, submit_c
     (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.getvalue())))
     assert found.text == url
     assert "<svg" in html
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_to_change_or_remove_an_issued_instrument(
+    session, is_postgres, submit_case
+):
+    if not is_postgres:
+        pytest.skip("the trigger is PostgreSQL's; SQLite relies on the app never updating")
+    case_no = submit_case()["case_no"]
+    receipt = _latest(session, case_no, "receipt")
+    for sql in (
+        "UPDATE instruments SET html = 'forged' WHERE id = :id",
+        "DELETE FROM instruments WHERE id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="immutable"), session.begin_nested():
+            session.execute(text(sql), {"id": receipt.id})
