@@ -176,7 +176,7 @@ def test_item_decisions_are_titled_by_item_type_and_a_denial_gives_rights(
     denial = _latest(session, case_no, "denial")
     text = _pdf(login("zhangsan"), denial)
     # 印章刻制备案 is 其他行政权力: the words for it, the reason, its legal basis, the rights.
-    assert denial.title == "不予办理决定书" and "不予办理决定书" in text
+    assert denial.title == "不予办理通知书" and "不予办理通知书" in text
     assert "刻章企业未备案" in text and "公安局" in text
     assert "印章管理的规定》（国发〔1999〕25号）" in text  # the item's legal basis
     assert all(words in text for words in RIGHTS)
