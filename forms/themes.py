@@ -30,7 +30,10 @@ DEFAULT_YELLOW_CARD_AT = Decimal("0.8")
 _THEME_ATTRIBUTES = (
     "code", "name", "lead_department", "summary", "acceptance_task", "delivery_task",
     "questions", "guidance", "items", "variables", "on_denial", "yellow_card_at",
+    "wish", "audience", "event",
 )  # fmt: skip
+# 个人 / 法人 办事: how the public catalog groups themes (a theme serves one of the two).
+AUDIENCES = ("个人", "法人")
 # What a denied item does to the case (后台审批 不予): end it, or let the other items go on.
 DENIAL_POLICIES = ("terminate", "continue")
 
@@ -63,6 +66,10 @@ class ThemeDefinition:
     variables: dict[str, str] = field(default_factory=dict)  # process variable → item code
     on_denial: str = "terminate"
     yellow_card_at: Decimal = DEFAULT_YELLOW_CARD_AT  # share of the allowed time that gives 黄牌
+    # The public catalog: "我要…" name, 个人/法人, and the life or business event it serves.
+    wish: str = ""
+    audience: str = ""
+    event: str = ""
 
     @property
     def item_codes(self) -> tuple[str, ...]:
@@ -141,6 +148,9 @@ def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
         variables=_read_variables(theme, items),
         on_denial=_read_denial_policy(theme),
         yellow_card_at=_read_yellow_share(theme),
+        wish=theme.text("wish", required=False) or "",
+        audience=theme.choice("audience", AUDIENCES, required=False) or "",
+        event=theme.text("event", required=False) or "",
     )
     if not report.problems:
         _check_merge(definition, catalog, theme)

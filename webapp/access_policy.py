@@ -108,6 +108,12 @@ def can_see_material(user: User, case: Case, asked_by: Iterable[str]) -> bool:
     return items is None or bool(items & set(asked_by))
 
 
+def can_see_instruments(user: User, case: Case) -> bool:
+    """The case's written instruments (文书): its applicant and the clerks who may see the
+    case. Each is handed to the applicant anyway; an approver's view of it is the office's."""
+    return can_see_case(user, case)
+
+
 def can_comment(user: User, case: Case) -> bool:
     return can_see_case_as_staff(user, case)
 

@@ -150,6 +150,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "PROXY_HOPS": _int_setting("YJS_PROXY_HOPS", 0, minimum=0),
         # Who may read /metrics beside direct local requests: a bearer token (empty: nobody).
         "METRICS_TOKEN": os.environ.get("YJS_METRICS_TOKEN", ""),
+        # Where the public 办件查询 is reached from outside: printed and in the QR code of
+        # every instrument (never taken from a request's Host header).
+        "PUBLIC_URL": os.environ.get("YJS_PUBLIC_URL", "http://127.0.0.1:5000"),
         "LOG_FORMAT": _choice("YJS_LOG_FORMAT", "json", ("json", "text")),
         "LOG_LEVEL": _choice(
             "YJS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -160,6 +163,8 @@ def load_config(overrides: dict | None = None) -> dict:
         config["SECRET_KEY"] = _secret_key(instance, environment)
     if config["METRICS_TOKEN"] and len(config["METRICS_TOKEN"]) < MIN_METRICS_TOKEN_LENGTH:
         raise ConfigError(f"YJS_METRICS_TOKEN 至少需要 {MIN_METRICS_TOKEN_LENGTH} 个字符")
+    if not str(config["PUBLIC_URL"]).startswith(("http://", "https://")):
+        raise ConfigError("YJS_PUBLIC_URL 应以 http:// 或 https:// 开头")
     if not str(config["DATABASE_URL"]).startswith(("sqlite", "postgresql")):
         raise ConfigError("YJS_DATABASE_URL 仅支持 sqlite:/// 或 postgresql+psycopg:// 地址")
     if not Path(config["PROCESSES_DIR"]).is_dir():

@@ -93,6 +93,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         session.commit()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # What instruments print and put in their QR codes: this server's own address.
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="yjs-e2e-server", daemon=True)
     thread.start()
     try:

@@ -15,6 +15,7 @@ from webapp.models import (
     CaseComment,
     CaseTask,
     ELicence,
+    Instrument,
     MaterialFile,
     MaterialGap,
     PaperMaterial,
@@ -112,13 +113,22 @@ def committed_cases(app):
 
 def purge_cases(session, case_ids: list[int]) -> None:
     """Remove committed test cases with everything hanging off them. The audit trail is
-    append-only (a trigger on PostgreSQL refuses DELETE): only a superuser's maintenance
-    session, with triggers off for its transaction, may take events out, chain heads too."""
+    append-only and instruments are immutable (triggers on PostgreSQL refuse DELETE): only a
+    superuser's maintenance session, with triggers off for its transaction, may take events
+    and instruments out, chain heads too."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL session_replication_role = replica"))
     session.execute(delete(AuditEvent).where(AuditEvent.case_id.in_(case_ids)))
     chains = [f"case:{i}" for i in case_ids]
     session.execute(delete(AuditChainHead).where(AuditChainHead.chain.in_(chains)))
-    for model in (MaterialGap, MaterialFile, PaperMaterial, CaseComment, ELicence, CaseTask):
+    for model in (
+        Instrument,
+        MaterialGap,
+        MaterialFile,
+        PaperMaterial,
+        CaseComment,
+        ELicence,
+        CaseTask,
+    ):
         session.execute(delete(model).where(model.case_id.in_(case_ids)))
     session.execute(delete(Case).where(Case.id.in_(case_ids)))

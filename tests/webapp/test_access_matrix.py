@@ -34,7 +34,7 @@ from tests.conftest import UserClient, _csrf_from
 from webapp.accounts.users import DEMO_PASSWORD
 from webapp.cases.case_forms import materials_to_hand_in
 from webapp.clock import today
-from webapp.models import Case, CaseTask, MaterialFile, TaskStatus, User
+from webapp.models import Case, CaseTask, Instrument, MaterialFile, TaskStatus, User
 from webapp.themes.published import published_theme
 
 from .conftest import enterprise_answers, form_fields
@@ -52,15 +52,19 @@ PROMISED = (today() + dt.timedelta(days=30)).isoformat()  # a 容缺 material's 
 #
 # endpoint                         method anonymous zhangsan lisi window samr hf analyst admin
 ACCESS_TABLE = """
-# Public: the hall's notices, logging in, the API description, health, static files.
-# "/" sends each user to their home page, anonymous ones to the login page.
+# Public: the hall (catalog, guidance previews, notices, 办件查询), logging in, the API
+# description, health, static files. "/" is the hall for everyone, with a link home.
 static                             GET    ok        ok       ok   ok     ok   ok ok      ok
 health.healthz                     GET    ok        ok       ok   ok     ok   ok ok      ok
 health.readyz                      GET    ok        ok       ok   ok     ok   ok ok      ok
 # /metrics is not about accounts: a direct local request (as these are) or YJS_METRICS_TOKEN.
 health.metrics                     GET    ok        ok       ok   ok     ok   ok ok      ok
 api-docs.openapi_json              GET    ok        ok       ok   ok     ok   ok ok      ok
-auth.index                         GET    ok        ok       ok   ok     ok   ok ok      ok
+portal.home                        GET    ok        ok       ok   ok     ok   ok ok      ok
+portal.theme_page                  GET    ok        ok       ok   ok     ok   ok ok      ok
+portal.case_query                  GET    ok        ok       ok   ok     ok   ok ok      ok
+# The number and query code open the case's progress for anyone (no personal data shown).
+portal.case_query_result           POST   ok        ok       ok   ok     ok   ok ok      ok
 auth.login                         GET    ok        ok       ok   ok     ok   ok ok      ok
 auth.login                         POST   ok        ok       ok   ok     ok   ok ok      ok
 notice.page                        GET    ok        ok       ok   ok     ok   ok ok      ok
@@ -92,6 +96,9 @@ materials.draft_materials          POST   login     ok       ok   403    403  40
 # any account, so whoever may not see the case (analysts and admins too) meets a 404.
 api_cases.get_case                 GET    login     ok       404  ok     ok   404 404    404
 materials.show                     GET    login     ok       404  ok     ok   404 404    404
+# The case's instruments (文书), as the case: its applicant and the clerks who may see it.
+instruments.show                   GET    login     ok       404  ok     ok   404 404    404
+instruments.pdf                    GET    login     ok       404  ok     ok   404 404    404
 
 # The workbench: clerks. A case when their department is involved (the front desk: always),
 # a task when it is their department's: the window's clerks do not act on SAMR's task.
@@ -181,6 +188,8 @@ class World:
     application_draft_id: int
     theme_draft_id: int
     samr_colleague_id: int  # someone SAMR's task may be handed to (转交)
+    query_code: str  # the case's 查询码 (its receipt)
+    instrument_number: str  # the case's 受理通知书
 
     def url_values(self, endpoint: str, arguments: set[str]) -> dict:
         values = {
@@ -192,6 +201,7 @@ class World:
             "theme_code": THEME,
             "filename": "yjs.css",
             "user_id": self.samr_colleague_id,
+            "number": self.instrument_number,
             # Two kinds of draft share the name: the diagram drafts admins publish, and an
             # applicant's application draft.
             "draft_id": self.theme_draft_id
@@ -298,6 +308,12 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
             application_draft_id=int(saved.headers["Location"].rsplit("/", 1)[-1]),
             theme_draft_id=theme_draft.get_json()["draft_id"],
             samr_colleague_id=samr_colleague_id,
+            query_code=case.query_code,
+            instrument_number=session.scalar(
+                select(Instrument.number).where(
+                    Instrument.case_id == case.id, Instrument.kind == "acceptance"
+                )
+            ),
         )
 
 
@@ -333,6 +349,7 @@ Body = Callable[[World], dict]
 GRANT = {"opinion": "同意", "result_no": "91441322MA0000001W"}  # SAMR's result: 营业执照
 BODIES: dict[str, Body] = {
     "auth.login": lambda w: {"form": {"username": "lisi", "password": DEMO_PASSWORD}},
+    "portal.case_query_result": lambda w: {"form": {"no": w.case_no, "code": w.query_code}},
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
     "materials.upload": lambda w: {"form": {"material": w.material, "file": _pdf()}},
     "materials.declare_paper": lambda w: {"form": {"material": w.material, "on_paper": "true"}},

@@ -114,20 +114,28 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     # checked at the window as the case is accepted.
     paper = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))["materials.on_paper"]
     assert len(paper) == 5
-    assert trail[:11] == [
+    # Each act hands over its instrument (文书) as the same person: receipt, 受理通知书, the
+    # decisions, the 出件 notice.
+    issued = ("instrument.issued",)
+    assert trail[:12] == [
         ("case.submitted", "zhangsan"),
         *[("material.paper_declared", "zhangsan")] * 5,
+        (*issued, "zhangsan"),
         *[("material.paper_received", "window")] * 5,
     ]
-    trail = trail[11:]
-    assert trail[:3] == [
+    trail = trail[12:]
+    assert trail[:5] == [
         ("case.accepted", "window"),
+        (*issued, "window"),
         ("task.granted", "samr"),
         ("licence.issued", "samr"),  # 营业执照 is an e-licence: it goes to the wallet
+        (*issued, "samr"),
     ]
-    assert sorted(trail[3:7]) == sorted(("task.granted", n) for n in DEPARTMENT_CLERKS)
-    assert trail[7:] == [("case.completed", "window")]
-    completed = events[-1]
+    assert sorted(trail[5:13]) == sorted(
+        (action, n) for n in DEPARTMENT_CLERKS for action in ("task.granted", *issued)
+    )
+    assert trail[13:] == [("case.completed", "window"), (*issued, "window")]
+    completed = events[-2]
     assert completed.before == {
         "task_status": "open",
         "case_status": "in_progress",

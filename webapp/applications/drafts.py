@@ -28,6 +28,7 @@ from webapp.cases.case_forms import selection_materials
 from webapp.cases.models import Case
 from webapp.clock import now
 from webapp.domain_errors import Forbidden, Invalid, NotFound
+from webapp.instruments import case_instruments
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.materials.models import MaterialFile
@@ -110,6 +111,8 @@ def submit(session: Session, applicant: User, theme: Theme, answers: dict) -> Ca
         session.delete(draft)
         session.flush()
     hand_in.declare_paper(session, applicant, case, on_paper, case.submitted_at)
+    # With the files and declarations in place: the receipt says what was received.
+    case_instruments.issue_receipt(session, applicant, case)
     return case
 
 

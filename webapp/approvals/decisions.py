@@ -20,6 +20,7 @@ from webapp.cases.steps import engine_step
 from webapp.cases.tasks import decision_data, mark_done
 from webapp.clock import now
 from webapp.domain_errors import Conflict, Invalid
+from webapp.instruments import case_instruments
 from webapp.licences.models import ELicence
 from webapp.themes.published import published_theme
 
@@ -78,6 +79,7 @@ def grant(
                 session, actor, "licence.issued", case=case, task=task,
                 after={"name": licence.name, "number": licence.number},
             )  # fmt: skip
+    case_instruments.issue_decision(session, actor, case, task)
     return task
 
 
@@ -106,4 +108,5 @@ def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
                 before={"case_status": CaseStatus.IN_PROGRESS},
                 after={"case_status": case.status, "reason": case.end_reason},
             )  # fmt: skip
+    case_instruments.issue_decision(session, actor, case, task)
     return task

@@ -10,7 +10,7 @@ from __future__ import annotations
 from webapp.audit.models import AuditEvent
 from webapp.audit.trail import EVENT_LABELS
 
-# {material}, {promised_date}, {reason}: taken from the event's after/before document.
+# {material}, {promised_date}, {reason}, {title}: taken from the event's after/before document.
 PLAIN_WORDS = {
     "case.submitted": "您提交了申请",
     "case.accepted": "综合窗口已受理您的申请，各部门开始办理",
@@ -34,6 +34,7 @@ PLAIN_WORDS = {
     "task.denied": "事项不予许可：{reason}",
     "task.delivered": "结果已出件",
     "licence.issued": "电子证照已发放到您的证照夹",
+    "instrument.issued": "出具文书：{title}",
     "clock.paused": "计时暂停（不计入办理时限）",
     "clock.resumed": "计时恢复",
 }
@@ -50,5 +51,6 @@ def plain_words(event: AuditEvent) -> str:
         "material": facts.get("material") or facts.get("material_code") or "",
         "promised_date": facts.get("promised_date") or "",
         "reason": facts.get("reason") or outcome.get("reason") or "见办件详情",
+        "title": facts.get("title") or "",
     }
     return template.format(**values)

@@ -16,6 +16,7 @@ from webapp.cases.locking import lock_case
 from webapp.cases.lookup import own_case_for
 from webapp.cases.models import Case, CaseStatus, TaskStatus
 from webapp.cases.numbers import next_case_number
+from webapp.cases.public_query import new_query_code
 from webapp.cases.steps import engine_step
 from webapp.clock import now, today
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
@@ -44,6 +45,7 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
     at = now()
     case = Case(
         case_no=next_case_number(session, today(at)),
+        query_code=new_query_code(),
         theme_version=version,
         applicant_id=applicant.id,
         status=CaseStatus.SUBMITTED,

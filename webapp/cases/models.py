@@ -102,6 +102,9 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    # 查询码: printed on the 收件凭证; with the case number it opens the public 办件查询.
+    # NULL for cases submitted before query codes existed (their applicants use the ID).
+    query_code: Mapped[str | None] = mapped_column(String(8))
     theme_version_id: Mapped[int] = mapped_column(ForeignKey("theme_versions.id"))
     applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)

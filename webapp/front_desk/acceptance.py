@@ -33,6 +33,7 @@ from webapp.clock import now, today
 from webapp.deadlines import limits
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.front_desk.models import MaterialGap
+from webapp.instruments import case_instruments
 from webapp.materials import hand_in
 from webapp.materials.files import files_of
 
@@ -105,6 +106,7 @@ def accept(
                 "promised_at": case.promised_at.isoformat() if case.promised_at else None,
             },
         )
+    case_instruments.issue_acceptance(session, actor, case, recorded)
     return task
 
 
@@ -168,6 +170,7 @@ def refuse(session: Session, actor: User, task_id: int, reason: str) -> CaseTask
             session, actor, "case.refused", case=case, task=task, before=before,
             after={"case_status": case.status, "reason": reason},
         )  # fmt: skip
+    case_instruments.issue_refusal(session, actor, case, reason)
     return task
 
 
@@ -215,6 +218,7 @@ def request_correction(
     limits.pause(session, case, "correction", at)
     reschedule_open_tasks(case)
     case.next_check_at = limits.next_check(case, at, None)
+    case_instruments.issue_correction(session, actor, case)
     return task
 
 

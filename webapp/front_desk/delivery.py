@@ -14,6 +14,7 @@ from webapp.cases.tasks import decision_data, mark_done
 from webapp.clock import now
 from webapp.domain_errors import Conflict, Invalid
 from webapp.front_desk.acceptance import lock_window_task, open_gaps
+from webapp.instruments import case_instruments
 
 DELIVERY_METHODS = {"window": "窗口领取", "post": "邮政寄递", "electronic": "电子送达"}
 # The one form's answers that say how the applicant wants the results (field dictionary).
@@ -127,6 +128,7 @@ def deliver(
                 "outcome": outcome,
             },
         )
+    case_instruments.issue_delivery(session, actor, case, outcome)
     return task
 
 

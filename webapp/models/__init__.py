@@ -18,6 +18,7 @@ from webapp.cases.models import (
     TaskStatus,
 )
 from webapp.front_desk.models import MaterialGap
+from webapp.instruments.models import Instrument
 from webapp.licences.models import ELicence
 from webapp.materials.models import MaterialBlob, MaterialFile, PaperMaterial
 from webapp.rate_limits.models import RateLimitWindow
@@ -36,6 +37,7 @@ __all__ = [
     "Department",
     "LoginSession",
     "ELicence",
+    "Instrument",
     "MaterialBlob",
     "MaterialFile",
     "MaterialGap",

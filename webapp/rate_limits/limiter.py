@@ -3,7 +3,7 @@
 Every app process and worker shares the counters, so a limit holds however many processes
 serve the product. A hit is one atomic upsert (INSERT … ON CONFLICT DO UPDATE, on SQLite and
 PostgreSQL alike): two requests at once both count. Used for logins (per account and per
-client address) and, later, for the public progress query and one-time codes.
+client address), the public progress query (办件查询) and, later, one-time codes.
 """
 
 from __future__ import annotations
@@ -37,6 +37,16 @@ LOGIN_PER_ACCOUNT = Limit(
 )
 LOGIN_PER_ADDRESS = Limit(
     "login-address", 50, dt.timedelta(minutes=15), "登录失败次数过多，请 15 分钟后再试"
+)
+
+# The public 办件查询. Per address: every query counts, enough for a family or a hall's
+# kiosk, far too few to walk through case numbers. Per case number: wrong codes only, so a
+# 6-character code (31^6 values) cannot be guessed before the number is locked for an hour.
+CASE_QUERY_PER_ADDRESS = Limit(
+    "case-query-address", 30, dt.timedelta(minutes=10), "查询过于频繁，请 10 分钟后再试"
+)
+CASE_QUERY_FAILED_PER_CASE = Limit(
+    "case-query-case", 10, dt.timedelta(hours=1), "该办件编号查询码错误次数过多，请 1 小时后再试"
 )
 
 

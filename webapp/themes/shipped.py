@@ -58,6 +58,12 @@ def definition_document(definition, catalog) -> dict:
         "questions": list(definition.question_keys),  # field keys, in asking order
         "question_variables": dict(definition.questions),  # guidance variable → field key
         "guidance": definition.guidance_file,
+        # How the public catalog lists the theme (not used by cases).
+        "portal": {
+            "wish": definition.wish,
+            "audience": definition.audience,
+            "event": definition.event,
+        },
         "items": [
             {
                 "code": i.item,

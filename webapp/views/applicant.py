@@ -20,6 +20,7 @@ from webapp.cases.progress import item_progress
 from webapp.db import db_session
 from webapp.domain_errors import Conflict, Invalid, NotFound
 from webapp.front_desk import acceptance
+from webapp.instruments import issuing
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.themes import theme_forms
@@ -251,6 +252,7 @@ def render_case(case, errors: dict, status: int, template: str = "applicant/case
         materials=hand_in.case_states(session, case, case_materials(case), files),
         uploadable=_uploadable(case),
         next_step=next_step(case),
+        instruments=issuing.instruments_of(session, case),
         errors=errors,
         can_upload=access_policy.can_upload(current_user, case),
         can_declare_paper=access_policy.can_declare_paper(current_user, case),

@@ -39,13 +39,6 @@ def home_url(user: User) -> str:
     return url_for(HOME_BY_ROLE[role]) if role is not None else url_for("auth.login")
 
 
-@bp.get("/")
-def index():
-    if current_user.is_authenticated:
-        return redirect(home_url(current_user))
-    return redirect(url_for("auth.login"))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":

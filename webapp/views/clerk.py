@@ -24,6 +24,7 @@ from webapp.domain_errors import Invalid, NotFound
 from webapp.front_desk import acceptance, delivery
 from webapp.front_desk.models import MaterialGap
 from webapp.http_headers import xml_document
+from webapp.instruments import issuing
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.themes.lookup import list_themes
@@ -104,6 +105,9 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         whole_case=access_policy.sees_whole_case(current_user, case),
         steps=item_progress(case),
         timeline=trail.case_timeline(session, case, current_user),
+        instruments=issuing.instruments_of(session, case)
+        if access_policy.can_see_instruments(current_user, case)
+        else [],
         highlight=element_progress(restore_workflow(case)),
         materials=visible_materials(current_user, case),
         files=files,

@@ -287,3 +287,22 @@ def _chinese(messages) -> str:
     if "required" in text.lower() or "Missing" in text:
         return "请填写此项"
     return "内容不符合要求"
+
+
+class CatalogSearchInput(Schema):
+    """The public catalog's search box (query string); other arguments are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = Text(load_default="", validate=validate.Length(max=50))
+
+
+class CaseQueryInput(Schema):
+    """办件查询 (query string): the case number and the query code (or the ID's last 6)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    no = Text(load_default="", validate=validate.Length(max=32))
+    code = Text(load_default="", validate=validate.Length(max=16))
