@@ -33,11 +33,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     api.init_app(app)
 
-    from . import errors, http_headers
+    from . import errors, http_headers, working_calendar
     from .views import admin, api_views, applicant, auth, clerk, health, materials, modeler, notice
 
     errors.register(app)
     http_headers.register(app)
+    working_calendar.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(applicant.bp)

@@ -40,6 +40,8 @@ EVENT_LABELS = {
     "task.card_yellow": "黄牌预警",
     "task.card_red": "红牌（超期）",
     "task.card_none": "预警解除",
+    "task.legal_overdue": "超过法定时限",
+    "calendar.imported": "录入节假日安排",
     "gap.recorded": "登记容缺材料",
     "gap.received": "容缺材料已补齐",
     "gap.overdue": "容缺材料逾期未补",
