@@ -74,6 +74,12 @@ def refresh(session: Session) -> None:
         _installed_signature = signature
 
 
+def forget_installed() -> None:
+    """Make the next `refresh` read the database again (after a rolled-back change)."""
+    global _installed_signature
+    _installed_signature = None
+
+
 def import_notice(
     session: Session,
     actor: User | None,
