@@ -74,17 +74,37 @@ def create_user(username, role, display_name, department, password):
 
 
 @main.command("demo-users")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 列表输出（供脚本使用）")
 @with_appcontext
-def demo_users():
-    """Create one demo account per role (idempotent) and print the logins."""
-    from webapp.accounts.users import ensure_demo_users
+def demo_users(as_json: bool):
+    """Create the demo accounts (idempotent) and print them, grouped by theme."""
+    import json
+
+    from webapp.accounts.users import DEMO_PASSWORD, ensure_demo_users
+    from webapp.themes.demo_accounts import demo_logins, theme_departments
 
     session = db_session()
-    logins = ensure_demo_users(session)
+    ensure_demo_users(session)
     session.commit()
-    click.echo("演示账号（用户名 / 密码 / 角色）：")
-    for username, password, label in logins:
-        click.echo(f"  {username:<14} {password:<12} {label}")
+    logins = demo_logins(session)
+    if as_json:
+        click.echo(json.dumps([login.to_dict() for login in logins], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}），按主题列出办完整件所需的账号：")
+    for code, (name, _departments) in theme_departments(session).items():
+        click.echo(f"\n{name}（{code}）")
+        for login in logins:
+            if code in login.themes and login.role not in (Role.ANALYST, Role.ADMIN):
+                click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}")
+    click.echo("\n所有主题")
+    for login in logins:
+        if login.role in (Role.ANALYST, Role.ADMIN):
+            click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}")
+    spare = [login for login in logins if not login.themes]
+    if spare:
+        click.echo("\n其他")
+        for login in spare:
+            click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}")
 
 
 @main.group()
