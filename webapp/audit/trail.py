@@ -36,7 +36,7 @@ EVENT_LABELS = {
     "task.claimed": "认领任务",
     "task.unclaimed": "取消认领",
     "task.assigned": "转交任务",
-    "task.denied": "不予许可",
+    "task.denied": "不予",
     "task.card_yellow": "黄牌预警",
     "task.card_red": "红牌（超期）",
     "task.card_none": "预警解除",

@@ -27,7 +27,10 @@ from webapp.cases.models import TaskKind
 from webapp.process_cache import ProcessCache, version_key
 from webapp.themes.models import ThemeVersion
 
-ON_DENIAL_LABELS = {"terminate": "任一事项不予许可时办件终止", "continue": "其他事项继续办理"}
+ON_DENIAL_LABELS = {
+    "terminate": "任一事项未获准予（不予许可、不予登记或不予办理）时办件终止",
+    "continue": "其他事项继续办理",
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,11 @@ class PublishedTheme:
 
     def item_of_task(self, bpmn_id: str | None) -> PublishedItem | None:
         return next((i for i in self.items if i.task == bpmn_id), None)
+
+    def words(self, item_code: str | None) -> DecisionWords:
+        """The decision words of an item of this theme (by its type; 办结 if unknown)."""
+        item = self.item(item_code)
+        return item.words if item is not None else decision_words("")
 
     @property
     def conditional_items(self) -> tuple[str, ...]:
