@@ -110,6 +110,7 @@ def references(catalog) -> dict[str, Reference]:
             (directory / definition.guidance_file).read_bytes(),
             variables=definition.questions,
             item_codes=definition.conditional_items,
+            settings={setting.name: setting.value for setting in definition.settings},
         )
         sample = yaml.safe_load((directory / "sample-application.yaml").read_text("utf-8"))
         form = theme_form(definition, catalog)
@@ -327,7 +328,7 @@ def test_restaurant_registration_comes_before_all_licences(references):
     assert run.ready[2] == {"Task_FoodLicence", "Task_Fire", "Task_Sign", "Task_Sewage"}
 
 
-# ---------- 二手房转移登记及水电气联动过户 ----------
+# ---------- 二手房转移登记及水电气网联动过户 ----------
 
 
 def test_housing_contract_and_tax_receipt_are_produced_inside_the_theme(references, catalog):
@@ -411,3 +412,22 @@ def test_newborn_optional_items_follow_the_parents_choice(references):
     assert newborn.decide(answers) == ("HSA-CXJMCB",)
     form = newborn.form.for_items(newborn.definition.selected_items(("HSA-CXJMCB",)))
     assert "social_security_card.bank" not in form
+
+
+def test_local_thresholds_are_theme_settings_said_to_be_local(references):
+    restaurant = references["restaurant-opening"]
+    settings = {s.name: s for s in restaurant.definition.settings}
+    assert settings["fire_check_min_area"].value == 300
+    assert settings["sewage_min_seats"].value == 75
+    for setting in settings.values():
+        assert "本县设定，不是法律规定" in setting.description
+    # The decision table reads the setting by name: another county's figure moves the line.
+    elsewhere = compile_guidance(
+        (restaurant.directory / "guidance.dmn").read_bytes(),
+        variables=restaurant.definition.questions,
+        item_codes=restaurant.definition.conditional_items,
+        settings={"fire_check_min_area": 500, "sewage_min_seats": 150},
+    )
+    answers = {"registered": True, "floor_area": 360, "outdoor_sign": False, "seats": 120}
+    assert set(restaurant.guidance.decide(answers)) == {"FIRE-GZJHCS", "WATER-PSXK"}
+    assert elsewhere.decide(answers) == ()

@@ -38,7 +38,7 @@ def test_json_lists_every_account_with_role_department_and_themes(app, db):
 
 def test_plain_output_is_grouped_by_theme(app, db):
     output = app.test_cli_runner().invoke(main, ["demo-users"]).output
-    housing = output.split("二手房转移登记及水电气联动过户一件事")[1].split("\n\n")[0]
+    housing = output.split("二手房转移登记及水电气网联动过户一件事")[1].split("\n\n")[0]
     for username in ("window", "realty", "housing", "tax", "gas", "telecom"):
         assert f"  {username} " in housing
     assert "  samr " not in housing
