@@ -178,15 +178,23 @@ def test_guidance_table_has_a_diagram_for_the_dmn_editor(reference):
     assert [s.get("dmnElementRef") for s in shapes] == ["Decision_Guidance"]
 
 
+# Items that exclude each other (one business licence or the other): a sample can select
+# only one of them; the others are tested with their own answers.
+ALTERNATIVES = {"restaurant-opening": {"SAMR-GTGSHDJ"}}
+
+
 def test_sample_application_selects_every_conditional_item(reference):
     decided = reference.decide(reference.sample)
-    assert set(decided) == set(reference.definition.conditional_items)
-    assert reference.definition.selected_items(decided) == reference.definition.item_codes
+    other = ALTERNATIVES.get(reference.definition.code, set())
+    assert set(decided) == set(reference.definition.conditional_items) - other
+    expected = tuple(c for c in reference.definition.item_codes if c not in other)
+    assert reference.definition.selected_items(decided) == expected
 
 
 def test_sample_application_is_valid_for_all_its_items(reference):
     form = reference.case_form(reference.sample)
-    assert form.item_codes == reference.definition.item_codes
+    other = ALTERNATIVES.get(reference.definition.code, set())
+    assert form.item_codes == tuple(c for c in reference.definition.item_codes if c not in other)
     assert validate_application(form, reference.sample) == []
     # `materials.on_paper` is the applicant's declaration of the materials they bring on
     # paper (webapp/materials/hand_in.py), not a field of the form.
@@ -196,9 +204,19 @@ def test_sample_application_is_valid_for_all_its_items(reference):
 
 def test_a_case_selecting_everything_runs_every_task(reference):
     definition = reference.definition
-    done = reference.run(definition.item_codes).done
+    other = ALTERNATIVES.get(definition.code, set())
+    done = reference.run(tuple(c for c in definition.item_codes if c not in other)).done
     assert done[0] == definition.acceptance_task and done[-1] == definition.delivery_task
-    assert sorted(done) == sorted(reference.compiled.human_tasks)
+    alternative_tasks = {definition.task_of(c) for c in other}
+    assert sorted(done) == sorted(set(reference.compiled.human_tasks) - alternative_tasks)
+
+
+def test_an_individual_business_restaurant_runs_its_own_registration(references):
+    restaurant = references["restaurant-opening"]
+    answers = restaurant_answers(references, **{"operator.form": "individual"})
+    decided = restaurant.decide(answers)
+    done = restaurant.run(restaurant.definition.selected_items(decided)).done
+    assert "Task_IndividualRegistration" in done and "Task_Registration" not in done
 
 
 def test_a_case_selecting_nothing_optional_skips_those_tasks(reference):
@@ -258,6 +276,10 @@ def restaurant_answers(references, **changes) -> dict:
     [
         ({"enterprise.registered": False}, "SAMR-QYSLDJ", True),
         ({"enterprise.registered": True}, "SAMR-QYSLDJ", False),
+        ({"enterprise.registered": False}, "SAMR-GTGSHDJ", False),
+        ({"operator.form": "individual"}, "SAMR-GTGSHDJ", True),
+        ({"operator.form": "individual"}, "SAMR-QYSLDJ", False),
+        ({"enterprise.registered": True, "operator.form": "individual"}, "SAMR-GTGSHDJ", False),
         ({"restaurant.floor_area": "300"}, "FIRE-GZJHCS", False),
         ({"restaurant.floor_area": "300.01"}, "FIRE-GZJHCS", True),
         ({"restaurant.outdoor_sign": False}, "URBAN-HWZPSZ", False),
@@ -428,6 +450,12 @@ def test_local_thresholds_are_theme_settings_said_to_be_local(references):
         item_codes=restaurant.definition.conditional_items,
         settings={"fire_check_min_area": 500, "sewage_min_seats": 150},
     )
-    answers = {"registered": True, "floor_area": 360, "outdoor_sign": False, "seats": 120}
+    answers = {
+        "registered": True,
+        "operator_form": "individual",
+        "floor_area": 360,
+        "outdoor_sign": False,
+        "seats": 120,
+    }
     assert set(restaurant.guidance.decide(answers)) == {"FIRE-GZJHCS", "WATER-PSXK"}
     assert elsewhere.decide(answers) == ()
