@@ -388,7 +388,13 @@ def test_housing_taxes_are_paid_before_the_transfer_and_utilities_after(referenc
 def test_housing_buyer_picks_the_utilities_to_transfer(references):
     housing = references["second-hand-housing"]
     answers = dict(housing.sample)
-    answers.update({"utility.water_transfer": False, "utility.gas_transfer": False})
+    answers.update(
+        {
+            "utility.water_transfer": False,
+            "utility.gas_transfer": False,
+            "property.mortgage_status": "none",
+        }
+    )
     decided = housing.decide(answers)
     assert decided == ("POWER-YDGH", "TELECOM-KDGH")
     form = housing.form.for_items(housing.definition.selected_items(decided))
@@ -459,3 +465,21 @@ def test_local_thresholds_are_theme_settings_said_to_be_local(references):
     }
     assert set(restaurant.guidance.decide(answers)) == {"FIRE-GZJHCS", "WATER-PSXK"}
     assert elsewhere.decide(answers) == ()
+
+
+@pytest.mark.parametrize(
+    ("status", "selected"), [("none", False), ("repaid", False), ("with_mortgage", True)]
+)
+def test_housing_asks_about_the_mortgage_and_registers_it_with_the_transfer(
+    references, status, selected
+):
+    housing = references["second-hand-housing"]
+    answers = {**housing.sample, "property.mortgage_status": status}
+    decided = housing.decide(answers)
+    assert ("REALTY-DYDJ" in decided) is selected
+    form = housing.form.for_items(housing.definition.selected_items(decided))
+    assert ("mortgage.lender" in form) is selected
+    done = housing.run(housing.definition.selected_items(decided)).done
+    assert ("Task_Mortgage" in done) is selected
+    if selected:  # 带押过户: the mortgage is registered together with the transfer
+        assert done.index("Task_Transfer") < done.index("Task_Mortgage") < done.index("Task_Water")

@@ -124,7 +124,8 @@ def test_every_yes_no_question_can_be_answered_no_in_the_browser(login, session,
 
 def test_yes_no_questions_are_two_explicit_choices(login):
     page = login("zhangsan").get(
-        "/applicant/apply/second-hand-housing?step=form&utility.water_transfer=true"
+        "/applicant/apply/second-hand-housing?step=form&property.mortgage_status=none"
+        "&utility.water_transfer=true"
         "&utility.power_transfer=true&utility.gas_transfer=true&utility.broadband_transfer=true"
     )
     html = page.get_data(as_text=True)
