@@ -85,8 +85,10 @@ class Guidance:
         table: DecisionTable,
         rules: tuple[GuidanceRule, ...],
         labels: Mapping[str, str],
+        settings: Mapping[str, Decimal] | None = None,
     ):
         self._engine = _GuidanceEngine(table)
+        self._settings = dict(settings or {})
         self._by_id = {r.rule_id: r for r in rules}
         self._labels = dict(labels)
         self.rules = rules
@@ -102,7 +104,8 @@ class Guidance:
         Raises GuidanceError naming the question when an answer is missing or cannot be
         compared (a text where a number is expected, for instance).
         """
-        data: dict[str, Any] = {}
+        # The theme's local settings (thresholds a county decides) are names cells may read.
+        data: dict[str, Any] = dict(self._settings)
         for variable in self.variables:
             value = answers_by_variable.get(variable)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -143,15 +146,19 @@ def compile_guidance(
     variables: Collection[str],
     item_codes: Collection[str],
     labels: Mapping[str, str] | None = None,
+    settings: Mapping[str, Decimal] | None = None,
 ) -> Guidance:
     """Check a guidance table against the theme and build it; raise ThemeInvalid.
 
     `variables` are the theme's question variables, `item_codes` its items selected by
     guidance (each must be output by some rule, and rules may output nothing else);
-    `labels` optionally name the questions in messages. Every problem is reported at once,
-    each with the DMN element it is about.
+    `labels` optionally name the questions in messages; `settings` are the theme's local
+    settings (name → value), which cells may compare with (`> fire_check_min_area`) but
+    which are no input column. Every problem is reported at once, each with the DMN element
+    it is about.
     """
     variables, item_codes = set(variables), set(item_codes)
+    settings = dict(settings or {})
     root = _parse(dmn)
     table_element, problems = _find_table(root)
     if table_element is None:
@@ -159,11 +166,11 @@ def compile_guidance(
     problems += _schema_problems(root)
     problems += _table_problems(table_element, variables)
     table = _parsed_table(root, problems)
-    rules, rule_problems = _check_rules(table, variables, item_codes)
+    rules, rule_problems = _check_rules(table, variables, item_codes, set(settings))
     problems += rule_problems
     if problems:
         raise ThemeInvalid(problems)
-    return Guidance(table, rules, labels or {})
+    return Guidance(table, rules, labels or {}, settings)
 
 
 def _parse(dmn: bytes | str) -> etree._Element:
@@ -318,7 +325,7 @@ def _normalised_cell(text: str | None) -> str | None:
 
 
 def _check_rules(
-    table: DecisionTable, variables: set[str], item_codes: set[str]
+    table: DecisionTable, variables: set[str], item_codes: set[str], settings: set[str]
 ) -> tuple[tuple[GuidanceRule, ...], list[Problem]]:
     problems: list[Problem] = []
     rules: list[GuidanceRule] = []
@@ -346,7 +353,7 @@ def _check_rules(
             # A column that is not a question is reported once, not in each of its cells.
             if test is not None and entry.input.expression in variables:
                 problems.extend(
-                    _cell_problems(engine, script_engine, entry, test, where, variables)
+                    _cell_problems(engine, script_engine, entry, test, where, variables | settings)
                 )
         item, problem = _output_item(rule, where, item_codes)
         if problem:

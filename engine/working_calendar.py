@@ -2,11 +2,12 @@
 
 The model, in four rules:
 
-1. A day is a working day by the State Council's arrangement as published in the
-   `chinesecalendar` package (holidays off, 调休 weekends on). Outside the years the
-   package covers, Monday to Friday are working days; `covers()` lets the web app warn
-   admins before that fallback is used (upgrade the package each December, when the next
-   year's arrangement is published).
+1. A day is a working day by the State Council's arrangement (holidays off, 调休 weekends
+   on), held in a `HolidayTable` of whole years. The table starts as the years the
+   `chinesecalendar` package ships; the web app installs the one its administrators keep
+   (`install`), with the notices they entered for later years. Past the last covered day
+   Monday to Friday count as working days *provisionally*: `covers()` and `provisional()`
+   say so, and the web app marks such deadlines and warns admins before coverage ends.
 2. Days are judged in Beijing time (Asia/Shanghai): a working day runs from 00:00 to
    24:00 Beijing time, whatever time zone an instant was given in.
 3. "Working time" is calendar time that falls on working days. N working days of allowed
@@ -26,10 +27,9 @@ All instants must be timezone-aware; naive datetimes are refused rather than gue
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -40,14 +40,81 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _ZERO = dt.timedelta(0)
 _ONE_DAY = dt.timedelta(days=1)
 
-# The package raises outside these years; the bounds are the ones it checks itself.
+# The years the installed `chinesecalendar` release ships (it raises outside them).
 FIRST_COVERED_YEAR = min(chinese_calendar.holidays).year
 LAST_COVERED_YEAR = max(chinese_calendar.holidays).year
 
 
+@dataclass(frozen=True)
+class HolidayTable:
+    """The State Council's arrangement for the whole years `first_year`..`last_year`.
+
+    `holidays` are the notice's rest days (a holiday span, weekends in it included);
+    `workdays` the 调休 weekend days worked. Any other day is a working day from Monday to
+    Friday. Immutable: a new arrangement is a new table, swapped in whole by `install`.
+    """
+
+    first_year: int
+    last_year: int
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.last_year, 12, 31)
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first_year <= day.year <= self.last_year
+
+    def is_working(self, day: dt.date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+
+def package_table() -> HolidayTable:
+    """The arrangement as the installed `chinesecalendar` release ships it."""
+    return HolidayTable(
+        FIRST_COVERED_YEAR,
+        LAST_COVERED_YEAR,
+        frozenset(chinese_calendar.holidays),
+        frozenset(chinese_calendar.workdays),
+    )
+
+
+_table = package_table()
+
+
+def install(table: HolidayTable) -> None:
+    """Use `table` from now on, in this process (the web app's administrators keep it)."""
+    global _table
+    _table = table
+
+
+def installed() -> HolidayTable:
+    return _table
+
+
 def covers(day: dt.date) -> bool:
     """Whether the holiday data covers `day`; outside it only weekends are rest days."""
-    return FIRST_COVERED_YEAR <= _beijing_date(day).year <= LAST_COVERED_YEAR
+    return _table.covers(_beijing_date(day))
+
+
+def last_covered_day() -> dt.date:
+    return _table.last_day
+
+
+def provisional(instant: dt.datetime | None) -> bool:
+    """Whether a deadline falling at `instant` was counted past the covered range.
+
+    A due instant on or before the last covered day was counted on known days only (the
+    days counted all lie before it); one after it counted at least one day as Monday–Friday.
+    """
+    if instant is None:
+        return False
+    return _beijing_date(instant) > _table.last_day
 
 
 def is_working_day(day: dt.date) -> bool:
@@ -55,11 +122,8 @@ def is_working_day(day: dt.date) -> bool:
     return _is_working_date(_beijing_date(day))
 
 
-@lru_cache(maxsize=8192)
 def _is_working_date(day: dt.date) -> bool:
-    if FIRST_COVERED_YEAR <= day.year <= LAST_COVERED_YEAR:
-        return chinese_calendar.is_workday(day)
-    return day.weekday() < 5
+    return _table.is_working(day)
 
 
 def working_time_between(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
@@ -145,6 +209,9 @@ class Pause:
 class Deadline:
     """A time limit of `allowed_days` working days from `started_at`, minus `pauses`.
 
+    With `calendar_days` the days are 自然日 (some social-insurance and utility items): every
+    day counts, holidays and weekends included; pauses still stop the clock.
+
     `due_at()` gives the due instant as far as it is known: while the clock is stopped
     with time still left, the due instant depends on when the case resumes, so it is
     None (a projection "as if resumed now" would silently move every minute). Once the
@@ -155,6 +222,7 @@ class Deadline:
     started_at: dt.datetime
     allowed_days: Decimal
     pauses: tuple[Pause, ...] = field(default=())
+    calendar_days: bool = False
 
     def __post_init__(self) -> None:
         _utc(self.started_at)
@@ -170,6 +238,9 @@ class Deadline:
     def allowed(self) -> dt.timedelta:
         """The allowed amount of working time (for a 即办件: the rest of its start day)."""
         if self.allowed_days == 0:
+            if self.calendar_days:
+                day = _utc(self.started_at).astimezone(CHINA_TZ).date()
+                return _day_start(day + _ONE_DAY) - _utc(self.started_at)
             return working_time_between(self.started_at, end_of_working_day(self.started_at))
         return _scaled(WORKING_DAY, self.allowed_days)
 
@@ -184,7 +255,7 @@ class Deadline:
         for lo, hi in self._counting_spans():
             if lo >= now:
                 break
-            total += working_time_between(lo, now if hi is None else min(hi, now))
+            total += self._between(lo, now if hi is None else min(hi, now))
         return total
 
     def remaining(self, now: dt.datetime) -> dt.timedelta:
@@ -223,14 +294,14 @@ class Deadline:
         """This deadline with the clock stopped from `at` on."""
         if self.is_paused:
             raise ValueError("the clock is already paused")
-        return Deadline(self.started_at, self.allowed_days, (*self.pauses, Pause(at)))
+        return replace(self, pauses=(*self.pauses, Pause(at)))
 
     def resumed(self, at: dt.datetime) -> Deadline:
         """This deadline with every open pause closed at `at`."""
         if not self.is_paused:
             raise ValueError("the clock is not paused")
         pauses = tuple(Pause(p.start, at) if p.end is None else p for p in self.pauses)
-        return Deadline(self.started_at, self.allowed_days, pauses)
+        return replace(self, pauses=pauses)
 
     def _counting_spans(self) -> list[tuple[dt.datetime, dt.datetime | None]]:
         """Spans in which the clock runs, in order; the last has end None if it runs on."""
@@ -256,12 +327,19 @@ class Deadline:
         left = amount
         for lo, hi in self._counting_spans():
             if hi is not None:
-                available = working_time_between(lo, hi)
+                available = self._between(lo, hi)
                 if left > available:
                     left -= available
                     continue
+            if self.calendar_days:
+                return (_utc(lo) + left).astimezone(CHINA_TZ)
             return add_working_time(lo, left)
         return None
+
+    def _between(self, lo: dt.datetime, hi: dt.datetime) -> dt.timedelta:
+        if self.calendar_days:
+            return _utc(hi) - _utc(lo)
+        return working_time_between(lo, hi)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

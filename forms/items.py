@@ -24,6 +24,9 @@ ITEM_TYPES = (
 )
 LEVELS = ("国家级", "省级", "市级", "县级", "乡镇级", "村级")
 KINDS = ("即办件", "承诺件")
+# 法定/承诺时限 are counted in working days unless the catalog says 自然日 (calendar days:
+# some social-insurance and utility items, e.g. 社会保险法 §57's 十五日).
+DAYS_UNITS = ("工作日", "自然日")
 RESULT_TYPES = ("证照", "批文", "其他")
 DELIVERY_METHODS = ("窗口领取", "邮政寄递", "电子送达")
 ORIGINAL_OR_COPY = ("原件", "复印件", "原件和复印件", "电子件")
@@ -110,6 +113,7 @@ class ItemRecord:
     kind: str = "承诺件"
     legal_days: Decimal = Decimal(0)
     promised_days: Decimal = Decimal(0)
+    days_unit: str = "工作日"
     fees: tuple[Fee, ...] = ()
     result: ItemResult | None = None
     delivery: tuple[str, ...] = ()
@@ -119,13 +123,18 @@ class ItemRecord:
     fields: tuple[FieldUse, ...] = ()
     materials: tuple[Material, ...] = ()
 
+    @property
+    def calendar_days(self) -> bool:
+        """Whether its time limits count calendar days (自然日) rather than working days."""
+        return self.days_unit == "自然日"
+
     def field_use(self, key: str) -> FieldUse | None:
         return next((f for f in self.fields if f.key == key), None)
 
 
 _ITEM_ATTRIBUTES = (
     "code", "name", "type", "department", "level", "legal_basis", "conditions", "kind",
-    "legal_days", "promised_days", "fees", "result", "delivery", "place", "phone",
+    "legal_days", "promised_days", "days_unit", "fees", "result", "delivery", "place", "phone",
     "complaint_phone", "fields", "materials",
 )  # fmt: skip
 _USE_ATTRIBUTES = ("key", "required", "when", "item_fields", *LABELS)
@@ -164,7 +173,7 @@ def parse_item(
     promised_days = item.number("promised_days", required=True)
     for name, days in (("legal_days", legal_days), ("promised_days", promised_days)):
         if days is not None and (days < 0 or (days * 2) % 1):
-            item.problem(f"的 {name} 应为非负的工作日数（可为 0.5 的倍数）")
+            item.problem(f"的 {name} 应为非负的天数（可为 0.5 的倍数）")
     if legal_days is not None and promised_days is not None and promised_days > legal_days:
         item.problem(f"的承诺时限 {promised_days} 天超过法定时限 {legal_days} 天")
     delivery = item.texts("delivery", required=True)
@@ -182,6 +191,7 @@ def parse_item(
         kind=item.choice("kind", KINDS) or "",
         legal_days=legal_days or Decimal(0),
         promised_days=promised_days or Decimal(0),
+        days_unit=item.choice("days_unit", DAYS_UNITS, required=False) or "工作日",
         fees=_parse_fees(item),
         result=_parse_result(item),
         delivery=delivery,

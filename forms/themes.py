@@ -27,10 +27,13 @@ GUIDANCE_FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.dmn$")
 SELECTED_BY_GUIDANCE = "guidance"
 # Share of an allowed time after which a task or case shows 黄牌, unless the theme says otherwise.
 DEFAULT_YELLOW_CARD_AT = Decimal("0.8")
+# The front desk's own steps, 受理 and 出件, in working days each, unless the theme says.
+DEFAULT_DESK_DAYS = Decimal(1)
 _THEME_ATTRIBUTES = (
     "code", "name", "lead_department", "summary", "acceptance_task", "delivery_task",
     "questions", "guidance", "items", "variables", "on_denial", "yellow_card_at",
     "wish", "audience", "event",
+    "acceptance_days", "delivery_days", "settings",
 )  # fmt: skip
 # 个人 / 法人 办事: how the public catalog groups themes (a theme serves one of the two).
 AUDIENCES = ("个人", "法人")
@@ -49,6 +52,26 @@ class ThemeItem:
     @property
     def conditional(self) -> bool:
         return self.selected_by == SELECTED_BY_GUIDANCE
+
+
+@dataclass(frozen=True)
+class LocalSetting:
+    """A figure this county decided (not the law): the guidance table reads it by `name`."""
+
+    name: str
+    label: str
+    value: Decimal
+    unit: str
+    description: str  # where the figure comes from, honestly: which rule, whose choice
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "value": str(self.value),
+            "unit": self.unit,
+            "description": self.description,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +93,9 @@ class ThemeDefinition:
     wish: str = ""
     audience: str = ""
     event: str = ""
+    acceptance_days: Decimal = DEFAULT_DESK_DAYS  # 受理, working days
+    delivery_days: Decimal = DEFAULT_DESK_DAYS  # 出件, working days
+    settings: tuple[LocalSetting, ...] = ()
 
     @property
     def item_codes(self) -> tuple[str, ...]:
@@ -151,6 +177,9 @@ def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
         wish=theme.text("wish", required=False) or "",
         audience=theme.choice("audience", AUDIENCES, required=False) or "",
         event=theme.text("event", required=False) or "",
+        acceptance_days=_read_desk_days(theme, "acceptance_days"),
+        delivery_days=_read_desk_days(theme, "delivery_days"),
+        settings=_read_settings(theme, questions),
     )
     if not report.problems:
         _check_merge(definition, catalog, theme)
@@ -243,6 +272,40 @@ def _read_yellow_share(theme: RecordReader) -> Decimal:
         theme.problem("的 yellow_card_at 应在 0.5 与 1 之间（如 0.8 表示用时达 80% 亮黄牌）")
         return DEFAULT_YELLOW_CARD_AT
     return share
+
+
+def _read_desk_days(theme: RecordReader, name: str) -> Decimal:
+    days = theme.number(name)
+    if days is None:
+        return DEFAULT_DESK_DAYS
+    if days < 0 or (days * 2) % 1 or days > 30:
+        theme.problem(f"的 {name} 应为 0 至 30 的工作日数（可为 0.5 的倍数）")
+        return DEFAULT_DESK_DAYS
+    return days
+
+
+def _read_settings(theme: RecordReader, questions: Mapping[str, str]) -> tuple[LocalSetting, ...]:
+    raw = theme.raw("settings")
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        theme.problem("的 settings 应为“设置名: {label, value, unit, description}”的映射")
+        return ()
+    settings = []
+    for name, entry in raw.items():
+        where = f"{theme.where} 本地设置 {name}"
+        reader = RecordReader(entry, where, theme.report, ("label", "value", "unit", "description"))
+        if not VARIABLE_PATTERN.match(str(name)):
+            reader.problem("的名称不合规范（小写英文、数字、下划线）")
+            continue
+        if name in questions:
+            reader.problem("与导办问题变量同名")
+            continue
+        label, value = reader.text("label"), reader.number("value", required=True)
+        unit, description = reader.text("unit"), reader.text("description")
+        if label and value is not None and unit and description:
+            settings.append(LocalSetting(str(name), label, value, unit, description))
+    return tuple(settings)
 
 
 def _read_guidance_file(

@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     api.init_app(app)
 
-    from . import errors, http_headers
+    from . import errors, http_headers, working_calendar
     from .views import (
         admin,
         api_views,
@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.register(app)
     http_headers.register(app)
+    working_calendar.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(auth.bp)

@@ -53,7 +53,13 @@ INTERNAL_EVENTS = frozenset(
     {"task.claimed", "task.unclaimed", "task.assigned", "comment.added", "case.submission_token"}
 )
 # 效能监督 (yellow/red cards), timers and cancelled tasks: the office's own bookkeeping.
-SUPERVISION_PREFIXES = ("case.card_", "task.card_", "timer.", "task.cancelled")
+SUPERVISION_PREFIXES = (
+    "case.card_",
+    "task.card_",
+    "task.legal_overdue",
+    "timer.",
+    "task.cancelled",
+)
 
 
 def may_use(user: User, function: Function) -> bool:

@@ -74,17 +74,103 @@ def create_user(username, role, display_name, department, password):
 
 
 @main.command("demo-users")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 列表输出（供脚本使用）")
 @with_appcontext
-def demo_users():
-    """Create one demo account per role (idempotent) and print the logins."""
-    from webapp.accounts.users import ensure_demo_users
+def demo_users(as_json: bool):
+    """Create the demo accounts (idempotent) and print them, grouped by theme."""
+    import json
+
+    from webapp.accounts.users import DEMO_PASSWORD, ensure_demo_users
+    from webapp.themes.demo_accounts import demo_logins, theme_departments
 
     session = db_session()
-    logins = ensure_demo_users(session)
+    ensure_demo_users(session)
     session.commit()
-    click.echo("演示账号（用户名 / 密码 / 角色）：")
-    for username, password, label in logins:
-        click.echo(f"  {username:<14} {password:<12} {label}")
+    logins = demo_logins(session)
+    if as_json:
+        click.echo(json.dumps([login.to_dict() for login in logins], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}），按主题列出办完整件所需的账号：")
+    for code, (name, _departments) in theme_departments(session).items():
+        click.echo(f"\n{name}（{code}）")
+        for login in logins:
+            if code in login.themes and login.role not in (Role.ANALYST, Role.ADMIN):
+                click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}")
+    click.echo("\n所有主题")
+    for login in logins:
+        if login.role in (Role.ANALYST, Role.ADMIN):
+            click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}")
+    spare = [login for login in logins if not login.themes]
+    if spare:
+        click.echo("\n其他")
+        for login in spare:
+            click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}")
+
+
+@main.group()
+def calendar():
+    """The working calendar: holidays and 调休 workdays per year."""
+
+
+@calendar.command("import")
+@click.argument("notice_file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def calendar_import(notice_file: str):
+    """Enter one year's State Council notice from a YAML file (year, notice, holidays,
+    workdays: lists of "2027-01-01 元旦" or "2027-02-15..2027-02-21 春节")."""
+    import yaml
+
+    from webapp.deadlines.recalculation import reschedule_open_tasks
+    from webapp.domain_errors import Invalid
+    from webapp.working_calendar import arrangement
+
+    with open(notice_file, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict) or not isinstance(data.get("year"), int):
+        raise click.ClickException("文件应包含 year（年份）、holidays（放假日期列表）和 workdays")
+    session = db_session()
+    arrangement.refresh(session)
+    try:
+        notice = arrangement.import_notice(
+            session,
+            None,
+            data["year"],
+            _lines(data.get("holidays")),
+            _lines(data.get("workdays")),
+            str(data.get("notice") or ""),
+        )
+    except Invalid as exc:
+        session.rollback()
+        problems = "\n".join(f"  {d['message']}" for d in exc.details or [])
+        raise click.ClickException(f"{exc.message}：\n{problems}") from None
+    moved = reschedule_open_tasks(session, notice.year)
+    session.commit()
+    click.echo(
+        f"已录入 {notice.year} 年节假日安排：放假 {len(notice.holidays)} 天，"
+        f"调休上班 {len(notice.workdays)} 天；{moved} 个未办结任务的期限已重算"
+    )
+    click.echo(f"工作日历覆盖至 {arrangement.coverage().last_day.isoformat()}")
+
+
+@calendar.command("show")
+@with_appcontext
+def calendar_show():
+    """Print the covered range and the warning admins see, if any."""
+    from webapp.working_calendar import arrangement
+
+    arrangement.refresh(db_session())
+    coverage = arrangement.coverage()
+    click.echo(f"工作日历覆盖 {coverage.first_year} 年至 {coverage.last_day.isoformat()}")
+    if coverage.warning:
+        click.echo(coverage.warning)
+
+
+def _lines(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
 
 
 @main.group()

@@ -6,7 +6,9 @@ import datetime as dt
 
 from flask import Flask
 from flask_login import current_user
+from markupsafe import Markup
 
+from engine import working_calendar
 from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.accounts.models import Role
@@ -15,6 +17,7 @@ from webapp.audit.trail import EVENT_LABELS
 from webapp.cases.models import CASE_STATUS_LABELS
 from webapp.clock import CHINA_TZ
 from webapp.materials import files as material_files
+from webapp.working_calendar import arrangement
 
 
 def _local_time(value: dt.datetime | str | None) -> str:
@@ -27,8 +30,24 @@ def _local_time(value: dt.datetime | str | None) -> str:
     return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
+def _due_time(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    shown = _local_time(value)
+    if working_calendar.provisional(value):
+        return Markup(
+            '{} <span class="badge badge-active provisional" title="{}">暂定</span>'
+        ).format(shown, PROVISIONAL)
+    return shown
+
+
+PROVISIONAL = "该期限落在尚未录入节假日安排的年份，暂按周一至周五为工作日计算，录入后自动重算"
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
+    # A deadline counted past the calendar's coverage (Monday–Friday assumed) says so.
+    app.jinja_env.filters["due_time"] = _due_time
     app.jinja_env.filters["action_label"] = lambda v: EVENT_LABELS.get(v, v)
     app.jinja_env.filters["case_status"] = lambda v: CASE_STATUS_LABELS.get(v, v)
     app.jinja_env.filters["plain_words"] = plain_words
@@ -45,12 +64,15 @@ def _navigation() -> dict:
         return {"nav": {}}
     roles = "、".join(r.label for r in sorted(current_user.roles, key=list(Role).index))
     departments = "、".join(d.name for d in current_user.departments)
+    publish = access_policy.may_use(current_user, Function.PUBLISH)
     return {
         "nav": {
+            # Administrators keep the working calendar: they are told before it runs out.
+            "calendar_warning": arrangement.coverage().warning if publish else None,
             "apply": access_policy.may_use(current_user, Function.APPLY),
             "workbench": access_policy.may_use(current_user, Function.WORKBENCH),
             "model": access_policy.may_use(current_user, Function.MODEL),
-            "publish": access_policy.may_use(current_user, Function.PUBLISH),
+            "publish": publish,
             "roles": roles + (f" · {departments}" if departments else ""),
         }
     }

@@ -15,8 +15,10 @@ import time
 
 from flask import Flask
 
+from webapp.clock import today
 from webapp.db import WRITE_INTENT, db_session
 from webapp.deadlines import sweep as deadline_sweep
+from webapp.working_calendar import arrangement
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ def sweep() -> int:
     """One pass over due work, a transaction per case; returns how many cases it handled."""
     session = db_session()
     total = 0
+    # The calendar an administrator entered in the web app counts here too.
+    arrangement.refresh(session)
+    session.rollback()
     while True:
         try:
             # This transaction will write: on SQLite take the write lock at BEGIN, so
@@ -53,6 +58,21 @@ def sweep() -> int:
             time.sleep(SQLITE_TURN)
 
 
+def warn_calendar_coverage(warned_on):
+    """Log the calendar's coverage warning once a day (per worker) while it applies.
+
+    Returns the day it last warned, for the next round to compare with.
+    """
+    on = today()
+    if warned_on == on:
+        return warned_on
+    warning = arrangement.coverage(on).warning
+    if warning is None:
+        return warned_on
+    log.warning(warning)
+    return on
+
+
 def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> bool:
     """Sweep until stopped (SIGTERM/SIGINT); with `once`, one sweep. False if the last failed."""
     stop = threading.Event()
@@ -64,6 +84,7 @@ def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> boo
     signal.signal(signal.SIGINT, _stop)
     log.info("worker started")
     ok = True
+    warned_on = None
     while not stop.is_set():
         with app.app_context():
             try:
@@ -71,6 +92,7 @@ def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> boo
                 ok = True
                 if advanced:
                     log.info("sweep handled %d cases", advanced)
+                warned_on = warn_calendar_coverage(warned_on)
             except Exception:
                 ok = False
                 log.exception("sweep failed; retrying next round")

@@ -377,6 +377,7 @@ def test_every_shipped_guidance_table_compiles_against_its_theme(theme_dir):
         (theme_dir / theme.guidance_file).read_bytes(),
         variables=theme.questions,
         item_codes=theme.conditional_items,
+        settings={setting.name: setting.value for setting in theme.settings},
     )
     assert {r.item for r in guidance.rules} == set(theme.conditional_items)
     assert all(r.description for r in guidance.rules)

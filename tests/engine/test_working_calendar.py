@@ -218,3 +218,37 @@ def test_adding_working_time_is_the_inverse_of_measuring_it(start, amount):
 def test_added_working_time_ends_at_the_earliest_instant(start, span):
     end = start.astimezone(dt.UTC) + span
     assert add_working_time(start, working_time_between(start, end)) <= end
+
+
+def test_calendar_days_count_holidays_and_weekends():
+    # 15 自然日 from 30 Sep 2026 09:00 run through 国庆 and two weekends: due 15 Oct 09:00.
+    start = bj(2026, 9, 30, 9)
+    deadline = Deadline(start, Decimal(15), calendar_days=True)
+    assert deadline.due_at() == bj(2026, 10, 15, 9)
+    # The same as working days is due much later: 国庆's seven days do not count.
+    assert Deadline(start, Decimal(15)).due_at() > bj(2026, 10, 22)
+
+
+def test_calendar_days_stop_for_pauses_and_a_zero_limit_ends_that_day():
+    start = bj(2026, 10, 1, 10)  # a holiday: calendar days count it all the same
+    paused = Deadline(start, Decimal(1), (Pause(bj(2026, 10, 1, 12), bj(2026, 10, 3, 12)),), True)
+    assert paused.due_at() == bj(2026, 10, 4, 10)
+    assert Deadline(start, Decimal(0), calendar_days=True).due_at() == bj(2026, 10, 2)
+
+
+def test_an_installed_table_decides_and_marks_what_lies_past_it():
+    from engine import working_calendar as wc
+
+    original = wc.installed()
+    try:
+        # A 2027 notice with 1 Jan off and Saturday 2 Jan worked (not the real notice).
+        holidays = frozenset({dt.date(2027, 1, 1)})
+        workdays = frozenset({dt.date(2027, 1, 2)})
+        wc.install(wc.HolidayTable(2026, 2027, original.holidays | holidays, workdays))
+        assert covers(dt.date(2027, 12, 31)) and not covers(dt.date(2028, 1, 1))
+        assert not is_working_day(dt.date(2027, 1, 1)) and is_working_day(dt.date(2027, 1, 2))
+        assert not wc.provisional(bj(2027, 12, 31, 23))
+        assert wc.provisional(bj(2028, 1, 1, 0, 1))
+    finally:
+        wc.install(original)
+    assert wc.provisional(bj(LAST_COVERED_YEAR + 1, 1, 1, 1))

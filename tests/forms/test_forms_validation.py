@@ -96,8 +96,8 @@ def answers():
         "seal.kinds": ["invoice", "official", "finance"],
         "seal.maker": "博罗县诚信印章有限公司",
         "invoice.needed": True,
-        "invoice.kinds": ["digital_ordinary"],
-        "invoice.quantity": "25",
+        "invoice.kinds": ["digital_ordinary", "paper"],
+        "invoice.paper_quantity": "25",
         "insurance.employee_count": 5,
         "bank.name": "中国工商银行博罗支行",
         "bank.appointment_date": "2025-07-01",
@@ -170,7 +170,7 @@ def test_all_errors_are_reported_at_once_in_form_order(form, answers):
             "enterprise.registered_capital": "-1",
             "enterprise.address.region": "001234",
             "seal.kinds": ["official", "moon"],
-            "invoice.quantity": 500,
+            "invoice.paper_quantity": 500,
             "housing_fund.rate": "12.5",
         }
     )
@@ -192,7 +192,7 @@ def test_all_errors_are_reported_at_once_in_form_order(form, answers):
         ),
         ("shareholders[1].method", "股东（发起人）出资情况第2项出资方式为必填项"),
         ("seal.kinds", "印章种类的取值“moon”不在可选范围内"),
-        ("invoice.quantity", "首次申领数量不能大于100份"),
+        ("invoice.paper_quantity", "纸质发票首次领用数量不能大于100份"),
         ("housing_fund.rate", "住房公积金缴存比例不能大于12%"),
     ]
 
@@ -208,12 +208,18 @@ def test_conditional_fields_are_asked_only_when_their_condition_holds(form, answ
 
     answers["invoice.needed"] = True
     del answers["invoice.kinds"]
-    del answers["invoice.quantity"]
+    del answers["invoice.paper_quantity"]
     answers["delivery.method"] = "post"
     assert messages(validate_application(form, answers)) == {
         "invoice.kinds": "发票种类为必填项",
-        "invoice.quantity": "首次申领数量为必填项",
         "delivery.address": "邮寄地址为必填项",
+    }
+    # 数电发票 have no quantity to ask for: only paper invoices are counted out.
+    answers.update({"invoice.kinds": ["digital_ordinary"], "delivery.address": "博罗县罗阳街道"})
+    assert validate_application(form, answers) == []
+    answers["invoice.kinds"] = ["digital_ordinary", "paper"]
+    assert messages(validate_application(form, answers)) == {
+        "invoice.paper_quantity": "纸质发票首次领用数量为必填项"
     }
 
 
@@ -250,7 +256,7 @@ def test_normalised_values_are_typed_and_survive_storage(form, answers):
     answers["unknown.key"] = "dropped"
     values = normalise_answers(form, answers)
     assert values["enterprise.registered_capital"] == Decimal("100")
-    assert values["invoice.quantity"] == 25
+    assert values["invoice.paper_quantity"] == 25
     assert values["shareholders"][0]["due_date"] == date(2029, 12, 31)
     assert values["seal.kinds"] == ["official", "finance", "invoice"]  # dictionary order
     assert values["legal_rep.id_number"] == LEGAL_REP_ID.upper()

@@ -110,6 +110,7 @@ def references(catalog) -> dict[str, Reference]:
             (directory / definition.guidance_file).read_bytes(),
             variables=definition.questions,
             item_codes=definition.conditional_items,
+            settings={setting.name: setting.value for setting in definition.settings},
         )
         sample = yaml.safe_load((directory / "sample-application.yaml").read_text("utf-8"))
         form = theme_form(definition, catalog)
@@ -177,15 +178,23 @@ def test_guidance_table_has_a_diagram_for_the_dmn_editor(reference):
     assert [s.get("dmnElementRef") for s in shapes] == ["Decision_Guidance"]
 
 
+# Items that exclude each other (one business licence or the other): a sample can select
+# only one of them; the others are tested with their own answers.
+ALTERNATIVES = {"restaurant-opening": {"SAMR-GTGSHDJ"}}
+
+
 def test_sample_application_selects_every_conditional_item(reference):
     decided = reference.decide(reference.sample)
-    assert set(decided) == set(reference.definition.conditional_items)
-    assert reference.definition.selected_items(decided) == reference.definition.item_codes
+    other = ALTERNATIVES.get(reference.definition.code, set())
+    assert set(decided) == set(reference.definition.conditional_items) - other
+    expected = tuple(c for c in reference.definition.item_codes if c not in other)
+    assert reference.definition.selected_items(decided) == expected
 
 
 def test_sample_application_is_valid_for_all_its_items(reference):
     form = reference.case_form(reference.sample)
-    assert form.item_codes == reference.definition.item_codes
+    other = ALTERNATIVES.get(reference.definition.code, set())
+    assert form.item_codes == tuple(c for c in reference.definition.item_codes if c not in other)
     assert validate_application(form, reference.sample) == []
     # `materials.on_paper` is the applicant's declaration of the materials they bring on
     # paper (webapp/materials/hand_in.py), not a field of the form.
@@ -195,9 +204,19 @@ def test_sample_application_is_valid_for_all_its_items(reference):
 
 def test_a_case_selecting_everything_runs_every_task(reference):
     definition = reference.definition
-    done = reference.run(definition.item_codes).done
+    other = ALTERNATIVES.get(definition.code, set())
+    done = reference.run(tuple(c for c in definition.item_codes if c not in other)).done
     assert done[0] == definition.acceptance_task and done[-1] == definition.delivery_task
-    assert sorted(done) == sorted(reference.compiled.human_tasks)
+    alternative_tasks = {definition.task_of(c) for c in other}
+    assert sorted(done) == sorted(set(reference.compiled.human_tasks) - alternative_tasks)
+
+
+def test_an_individual_business_restaurant_runs_its_own_registration(references):
+    restaurant = references["restaurant-opening"]
+    answers = restaurant_answers(references, **{"operator.form": "individual"})
+    decided = restaurant.decide(answers)
+    done = restaurant.run(restaurant.definition.selected_items(decided)).done
+    assert "Task_IndividualRegistration" in done and "Task_Registration" not in done
 
 
 def test_a_case_selecting_nothing_optional_skips_those_tasks(reference):
@@ -257,6 +276,10 @@ def restaurant_answers(references, **changes) -> dict:
     [
         ({"enterprise.registered": False}, "SAMR-QYSLDJ", True),
         ({"enterprise.registered": True}, "SAMR-QYSLDJ", False),
+        ({"enterprise.registered": False}, "SAMR-GTGSHDJ", False),
+        ({"operator.form": "individual"}, "SAMR-GTGSHDJ", True),
+        ({"operator.form": "individual"}, "SAMR-QYSLDJ", False),
+        ({"enterprise.registered": True, "operator.form": "individual"}, "SAMR-GTGSHDJ", False),
         ({"restaurant.floor_area": "300"}, "FIRE-GZJHCS", False),
         ({"restaurant.floor_area": "300.01"}, "FIRE-GZJHCS", True),
         ({"restaurant.outdoor_sign": False}, "URBAN-HWZPSZ", False),
@@ -327,7 +350,7 @@ def test_restaurant_registration_comes_before_all_licences(references):
     assert run.ready[2] == {"Task_FoodLicence", "Task_Fire", "Task_Sign", "Task_Sewage"}
 
 
-# ---------- 二手房转移登记及水电气联动过户 ----------
+# ---------- 二手房转移登记及水电气网联动过户 ----------
 
 
 def test_housing_contract_and_tax_receipt_are_produced_inside_the_theme(references, catalog):
@@ -365,7 +388,13 @@ def test_housing_taxes_are_paid_before_the_transfer_and_utilities_after(referenc
 def test_housing_buyer_picks_the_utilities_to_transfer(references):
     housing = references["second-hand-housing"]
     answers = dict(housing.sample)
-    answers.update({"utility.water_transfer": False, "utility.gas_transfer": False})
+    answers.update(
+        {
+            "utility.water_transfer": False,
+            "utility.gas_transfer": False,
+            "property.mortgage_status": "none",
+        }
+    )
     decided = housing.decide(answers)
     assert decided == ("POWER-YDGH", "TELECOM-KDGH")
     form = housing.form.for_items(housing.definition.selected_items(decided))
@@ -411,3 +440,46 @@ def test_newborn_optional_items_follow_the_parents_choice(references):
     assert newborn.decide(answers) == ("HSA-CXJMCB",)
     form = newborn.form.for_items(newborn.definition.selected_items(("HSA-CXJMCB",)))
     assert "social_security_card.bank" not in form
+
+
+def test_local_thresholds_are_theme_settings_said_to_be_local(references):
+    restaurant = references["restaurant-opening"]
+    settings = {s.name: s for s in restaurant.definition.settings}
+    assert settings["fire_check_min_area"].value == 300
+    assert settings["sewage_min_seats"].value == 75
+    for setting in settings.values():
+        assert "本县设定，不是法律规定" in setting.description
+    # The decision table reads the setting by name: another county's figure moves the line.
+    elsewhere = compile_guidance(
+        (restaurant.directory / "guidance.dmn").read_bytes(),
+        variables=restaurant.definition.questions,
+        item_codes=restaurant.definition.conditional_items,
+        settings={"fire_check_min_area": 500, "sewage_min_seats": 150},
+    )
+    answers = {
+        "registered": True,
+        "operator_form": "individual",
+        "floor_area": 360,
+        "outdoor_sign": False,
+        "seats": 120,
+    }
+    assert set(restaurant.guidance.decide(answers)) == {"FIRE-GZJHCS", "WATER-PSXK"}
+    assert elsewhere.decide(answers) == ()
+
+
+@pytest.mark.parametrize(
+    ("status", "selected"), [("none", False), ("repaid", False), ("with_mortgage", True)]
+)
+def test_housing_asks_about_the_mortgage_and_registers_it_with_the_transfer(
+    references, status, selected
+):
+    housing = references["second-hand-housing"]
+    answers = {**housing.sample, "property.mortgage_status": status}
+    decided = housing.decide(answers)
+    assert ("REALTY-DYDJ" in decided) is selected
+    form = housing.form.for_items(housing.definition.selected_items(decided))
+    assert ("mortgage.lender" in form) is selected
+    done = housing.run(housing.definition.selected_items(decided)).done
+    assert ("Task_Mortgage" in done) is selected
+    if selected:  # 带押过户: the mortgage is registered together with the transfer
+        assert done.index("Task_Transfer") < done.index("Task_Mortgage") < done.index("Task_Water")

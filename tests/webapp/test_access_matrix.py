@@ -44,7 +44,7 @@ THEME_DIR = Path(__file__).resolve().parents[2] / "processes" / "themes" / THEME
 BPMN = (THEME_DIR / "process.bpmn").read_text(encoding="utf-8")
 DMN = (THEME_DIR / "guidance.dmn").read_text(encoding="utf-8")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
-PROMISED = (today() + dt.timedelta(days=30)).isoformat()  # a 容缺 material's promised date
+PROMISED = (today() + dt.timedelta(days=3)).isoformat()  # a 容缺 promise, within the case's
 
 # The world the rows speak of: zhangsan's case (no 公积金, so HF has no task in it), taken
 # in by the window with a 容缺 gap; its open task is SAMR's. samr is involved in the case,
@@ -146,6 +146,8 @@ api_themes.publish                 POST   login     403      403  403    403  40
 # Accounts: admins list them and reset passwords; nobody else sees who has an account.
 admin.users                        GET    login     403      403  403    403  403 403    ok
 admin.reset_password               POST   login     403      403  403    403  403 403    ok
+admin.calendar                     GET    login     403      403  403    403  403 403    ok
+admin.import_calendar              POST   login     403      403  403    403  403 403    ok
 """
 
 ACTORS = ("anonymous", "zhangsan", "lisi", "window", "samr", "hf", "analyst", "admin")
@@ -359,6 +361,8 @@ BODIES: dict[str, Body] = {
     "clerk.act": lambda w: {"form": {"action": "grant", **GRANT}},
     "clerk.assign": lambda w: {"form": {"assignee": str(w.samr_colleague_id)}},
     "clerk.comment": lambda w: {"form": {"body": "请核对经营范围"}},
+    # A year the calendar cannot take yet (not the next one): refused with 422, nothing kept.
+    "admin.import_calendar": lambda w: {"form": {"year": "2099", "holidays": "2099-01-01 元旦"}},
     # A wrong current password: refused with 422 after the access checks let it through.
     "auth.change_password": lambda w: {
         "form": {

@@ -286,7 +286,7 @@ def test_restaurant_thresholds_over_http(login, session, area, seats, fire, sewa
 
     query = (
         f"step=form&restaurant.floor_area={area}&restaurant.seats={seats}"
-        "&enterprise.registered=false&restaurant.outdoor_sign=false"
+        "&enterprise.registered=false&operator.form=enterprise&restaurant.outdoor_sign=false"
     )
     page = applicant.get(f"{RESTAURANT_APPLY}?{query}").get_data(as_text=True)
     assert ('name="fire.storey"' in page) is fire  # asked only by the 消防 item

@@ -124,11 +124,12 @@ def test_every_yes_no_question_can_be_answered_no_in_the_browser(login, session,
 
 def test_yes_no_questions_are_two_explicit_choices(login):
     page = login("zhangsan").get(
-        "/applicant/apply/second-hand-housing?step=form&utility.water_transfer=true"
+        "/applicant/apply/second-hand-housing?step=form&property.mortgage_status=none"
+        "&utility.water_transfer=true"
         "&utility.power_transfer=true&utility.gas_transfer=true&utility.broadband_transfer=true"
     )
     html = page.get_data(as_text=True)
-    for key in ("tax.buyer_first_home", "tax.seller_sole_home"):
+    for key in ("tax.seller_sole_home",):
         assert f'type="radio" name="{key}" value="true"' in html
         assert f'type="radio" name="{key}" value="false"' in html
         assert f'type="checkbox" name="{key}"' not in html
@@ -136,13 +137,13 @@ def test_yes_no_questions_are_two_explicit_choices(login):
 
 def test_a_required_yes_no_question_left_unanswered_is_asked(login):
     answers = sample("second-hand-housing")
-    del answers["tax.buyer_first_home"]
+    del answers["tax.seller_sole_home"]
     applicant = login("zhangsan")
     response = applicant.post_json(
         "/api/cases/", {"theme": "second-hand-housing", "answers": answers}
     )
     assert response.status_code == 422
-    assert "是否买方家庭首套住房为必填项" in str(response.get_json())
+    assert "是否卖方家庭唯一生活用房为必填项" in str(response.get_json())
 
 
 def test_an_unanswered_guidance_question_is_asked_not_assumed(login):

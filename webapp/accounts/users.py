@@ -22,6 +22,18 @@ DEMO_USERS = [
     ("tax", Role.APPROVER, "税务局审批员", "TAX"),
     ("hrss", Role.APPROVER, "人社局审批员", "HRSS"),
     ("hf", Role.APPROVER, "公积金中心审批员", "HF"),
+    # Every other department of a shipped theme, so each theme can be completed end to end.
+    ("hsa", Role.APPROVER, "医保局审批员", "HSA"),
+    ("health", Role.APPROVER, "卫健局审批员", "HEALTH"),
+    ("realty", Role.APPROVER, "不动产登记中心审批员", "REALTY"),
+    ("housing", Role.APPROVER, "住建局审批员", "HOUSING"),
+    ("fire", Role.APPROVER, "消防救援大队审批员", "FIRE"),
+    ("urban", Role.APPROVER, "城管局审批员", "URBAN"),
+    ("water", Role.APPROVER, "水务局审批员", "WATER"),
+    ("waterworks", Role.APPROVER, "供水公司受理员", "WATERWORKS"),
+    ("power", Role.APPROVER, "供电公司受理员", "POWER"),
+    ("gas", Role.APPROVER, "燃气公司受理员", "GAS"),
+    ("telecom", Role.APPROVER, "通信运营商受理员", "TELECOM"),
     ("analyst", Role.ANALYST, "赵分析", None),
     ("admin", Role.ADMIN, "系统管理员", None),
 ]

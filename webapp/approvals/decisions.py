@@ -37,7 +37,8 @@ def grant(
 ) -> CaseTask:
     """准予: the item's result is recorded and, if it is an e-licence, issued to the wallet."""
     case, task = _lock_item_task(session, actor, task_id)
-    item = published_theme(case.theme_version).item(task.item_code)
+    theme = published_theme(case.theme_version)
+    item = theme.item(task.item_code)
     result = item.result if item is not None else None
     e_licence = bool(result and result.e_licence)
     if e_licence and not result_no.strip():
@@ -59,9 +60,11 @@ def grant(
     with engine_step(session, case, at) as step:
         step.complete(task, decision_data(task, outcome))
         before = mark_done(task, actor, outcome, at)
+        # The timeline says what was decided in the item's own words (予以登记, 办结 …).
         trail.record(
             session, actor, "task.granted", case=case, task=task, before=before,
-            after={"task_status": task.status, "outcome": outcome},
+            after={"task_status": task.status, "outcome": outcome,
+                   "words": theme.words(task.item_code).grant},
         )  # fmt: skip
         if e_licence:
             licence = ELicence(
@@ -86,7 +89,9 @@ def grant(
 def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
     """不予: the theme's policy says whether the case ends or the other items go on."""
     case, task = _lock_item_task(session, actor, task_id)
-    policy = published_theme(case.theme_version).on_denial
+    theme = published_theme(case.theme_version)
+    policy = theme.on_denial
+    word = theme.words(task.item_code).deny
     at = now()
     outcome = {"decision": "denied", "reason": reason, "policy": policy}
     with engine_step(session, case, at) as step:
@@ -97,11 +102,11 @@ def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
         before = mark_done(task, actor, outcome, at)
         trail.record(
             session, actor, "task.denied", case=case, task=task, before=before,
-            after={"task_status": task.status, "outcome": outcome},
+            after={"task_status": task.status, "outcome": outcome, "words": word},
         )  # fmt: skip
         if policy != "continue":
             case.status = CaseStatus.TERMINATED
-            case.end_reason = f"{task.name}：不予办理（{reason}）"
+            case.end_reason = f"{task.name}：{word}（{reason}）"
             case.completed_at = at
             trail.record(
                 session, actor, "case.terminated", case=case, task=task,

@@ -30,8 +30,8 @@ PLAIN_WORDS = {
     "gap.received": "容缺材料已确认补齐：{material}",
     "gap.overdue": "容缺材料已逾期未补：{material}",
     "task.opened": "事项开始办理",
-    "task.granted": "事项已准予",
-    "task.denied": "事项不予许可：{reason}",
+    "task.granted": "事项已{words}",
+    "task.denied": "事项{words}：{reason}",
     "task.delivered": "结果已出件",
     "licence.issued": "电子证照已发放到您的证照夹",
     "instrument.issued": "出具文书：{title}",
@@ -52,5 +52,8 @@ def plain_words(event: AuditEvent) -> str:
         "promised_date": facts.get("promised_date") or "",
         "reason": facts.get("reason") or outcome.get("reason") or "见办件详情",
         "title": facts.get("title") or "",
+        # The item's own decision words (予以登记, 办结 …); events before they were kept
+        # said 准予 / 不予许可.
+        "words": facts.get("words") or ("不予许可" if event.action == "task.denied" else "准予"),
     }
     return template.format(**values)

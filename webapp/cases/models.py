@@ -9,7 +9,7 @@ import enum
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, func
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.working_calendar import Card
@@ -199,6 +199,14 @@ class CaseTask(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     yellow_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     card: Mapped[str] = mapped_column(String(8), default=Card.NONE)
+    # The item's days are 自然日 (calendar days) rather than working days, as its catalog
+    # record says; both the promised and the legal limit count them so.
+    calendar_days: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 法定时限: the limit the law sets, watched beside the promise; passing it is flagged
+    # apart (`legal_overdue_at`), because it is a breach of law, not of a promise.
+    legal_days: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    legal_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    legal_overdue_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     case: Mapped[Case] = relationship(back_populates="tasks")
     department: Mapped[Department] = relationship(lazy="joined")

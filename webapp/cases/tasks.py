@@ -55,6 +55,8 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
             status=TaskStatus.OPEN,
             created_at=at,
             allowed_days=limits.allowed_days(theme, open_task.bpmn_id),
+            calendar_days=item.calendar_days if item else False,
+            legal_days=item.legal_days if item else None,
         )
         _opened(session, case, row, theme.yellow_card_at, department)
 

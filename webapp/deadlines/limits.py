@@ -1,8 +1,11 @@
 """限时办结: due dates, the clock's pauses, and yellow/red cards of tasks and cases.
 
-Every open task gets `due_at` = start + its committed working days on the Chinese calendar
-(engine/working_calendar.py), moved later by the case's pauses (补正, waiting for a 容缺
-material). `yellow_at` is when the theme's share of the allowed time is used. The case has
+Every open task gets `due_at` = start + its committed days on the Chinese calendar
+(engine/working_calendar.py; working days, or calendar days where the catalog says 自然日),
+moved later by the case's pauses (补正, waiting for a 容缺 material). An item's task also
+gets `legal_due_at`, its 法定时限 counted the same way; passing it sets `legal_overdue_at`
+(a breach of law, shown apart from the red card of a broken promise). `yellow_at` is when
+the theme's share of the allowed time is used. The case has
 the same pair for its overall promise. The worker looks at a case again at `next_check_at`,
 the earliest instant at which something could change; cards change only there or when a
 clerk acts, and each change is an audit event.
@@ -11,12 +14,14 @@ clerk acts, and each change is an audit event.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from engine.critical_path import promised_days
 from engine.working_calendar import Card, Deadline, Pause
+from forms.themes import DEFAULT_DESK_DAYS
 from webapp.audit import trail
 from webapp.cases.engine_state import spec_for
 from webapp.cases.models import Case, CaseTask, TaskStatus
@@ -24,16 +29,20 @@ from webapp.clock import CHINA_TZ
 from webapp.process_cache import ProcessCache, version_key
 from webapp.themes.published import PublishedTheme, published_theme
 
-# The front desk's own steps: 受理 and 出件 are promised within one working day each.
-FRONT_DESK_DAYS = Decimal(1)
+# A task outside the theme's items and desk steps (none is shipped) is given one day.
+FRONT_DESK_DAYS = DEFAULT_DESK_DAYS
 PAST = dt.timedelta(microseconds=1)
 
 
 def allowed_days(theme: PublishedTheme, bpmn_id: str) -> Decimal:
-    """Committed working days of the task's item; the window's steps take FRONT_DESK_DAYS."""
+    """Committed days of the task's item; 受理 and 出件 take the theme's settings."""
     item = theme.item_of_task(bpmn_id)
     if item is not None and item.promised_days is not None:
         return item.promised_days
+    if bpmn_id == theme.acceptance_task:
+        return theme.acceptance_days
+    if bpmn_id == theme.delivery_task:
+        return theme.delivery_days
     return FRONT_DESK_DAYS
 
 
@@ -81,6 +90,19 @@ def task_deadline(case: Case, task: CaseTask) -> Deadline:
         started_at=task.created_at,
         allowed_days=FRONT_DESK_DAYS if task.allowed_days is None else task.allowed_days,
         pauses=pauses_of(case, since=task.created_at),
+        calendar_days=bool(task.calendar_days),
+    )
+
+
+def legal_deadline(case: Case, task: CaseTask) -> Deadline | None:
+    """The task's 法定时限, or None when the task has none (the desk's steps)."""
+    if task.legal_days is None:
+        return None
+    return Deadline(
+        started_at=task.created_at,
+        allowed_days=task.legal_days,
+        pauses=pauses_of(case, since=task.created_at),
+        calendar_days=bool(task.calendar_days),
     )
 
 
@@ -98,9 +120,11 @@ def schedule(case: Case, task: CaseTask, share: Decimal) -> None:
     # While the clock is stopped the due instant is not known yet; inboxes still sort by the
     # earliest it can be (as if the clock resumed at once), the card does not move meanwhile.
     pauses = tuple(Pause(p.start, p.end or p.start) for p in deadline.pauses)
-    projected = Deadline(deadline.started_at, deadline.allowed_days, pauses)
+    projected = replace(deadline, pauses=pauses)
     task.due_at = projected.due_at()
     task.yellow_at = projected.reached_at(share)
+    legal = legal_deadline(case, task)
+    task.legal_due_at = replace(legal, pauses=pauses).due_at() if legal else None
 
 
 def schedule_case(case: Case) -> None:
@@ -117,6 +141,7 @@ def evaluate_cards(session: Session, case: Case, now: dt.datetime) -> None:
     for task in case.tasks:
         if task.status != TaskStatus.OPEN:
             continue
+        _flag_legal_overdue(session, case, task, now)
         card = task_deadline(case, task).card(now, yellow_at=share)
         if card != task.card:
             before = task.card
@@ -146,12 +171,33 @@ def evaluate_cards(session: Session, case: Case, now: dt.datetime) -> None:
         )
 
 
+def _flag_legal_overdue(session: Session, case: Case, task: CaseTask, now: dt.datetime) -> None:
+    if task.legal_overdue_at is not None:
+        return
+    legal = legal_deadline(case, task)
+    due = legal.due_at() if legal else None
+    if due is not None and now > due:
+        task.legal_overdue_at = now
+        trail.record(
+            session,
+            None,
+            "task.legal_overdue",
+            case=case,
+            task=task,
+            after={"legal_due_at": _iso(due), "legal_days": str(task.legal_days)},
+        )
+
+
 _TOTALS: ProcessCache[Decimal] = ProcessCache("case total days", maxsize=4096)
 
 
 def case_total_days(case: Case) -> Decimal:
     """The case's overall promise: the heaviest chain of its selected items' committed days,
-    plus the front desk's 受理 and 出件."""
+    plus the front desk's 受理 and 出件 (the theme's settings).
+
+    An item promised in 自然日 counts its days as working days here: never shorter, so the
+    case's promise is never broken by an item that kept its own.
+    """
     version = case.theme_version
     selected = frozenset(case.selected_items or ())
 
@@ -163,7 +209,7 @@ def case_total_days(case: Case) -> Decimal:
             if item.code in selected
         }
         spec, _ = spec_for(version)
-        return promised_days(spec, days) + 2 * FRONT_DESK_DAYS
+        return promised_days(spec, days) + theme.acceptance_days + theme.delivery_days
 
     return _TOTALS.get((version_key(version), selected), build)
 
@@ -182,6 +228,8 @@ def next_check(case: Case, now: dt.datetime, timer_at: dt.datetime | None) -> dt
                 instants.append(task.yellow_at)
             if task.card != Card.RED and task.due_at is not None:
                 instants.append(task.due_at + PAST)  # red means strictly past due
+            if task.legal_overdue_at is None and task.legal_due_at is not None:
+                instants.append(task.legal_due_at + PAST)
         if case.accepted_at is not None and case.card != Card.RED:
             deadline = case_deadline(case, case_total_days(case))
             share = published_theme(case.theme_version).yellow_card_at

@@ -15,6 +15,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from engine.working_calendar import Deadline
 from webapp import access_policy
 from webapp.accounts.models import User
 from webapp.audit import trail
@@ -37,8 +38,13 @@ from webapp.instruments import case_instruments
 from webapp.materials import hand_in
 from webapp.materials.files import files_of
 
-# How far ahead a 容缺 promise may reach.
-MAX_GAP_DAYS = 90
+
+def latest_gap_date(case: Case, at: dt.datetime) -> dt.date:
+    """The last day a 容缺 promise may name: the case's committed completion, if accepted
+    at `at`. A material promised later would hold the result past the promise to the
+    applicant (the result waits for it at 出件)."""
+    due = Deadline(at, limits.case_total_days(case)).due_at()
+    return today(due - limits.PAST)
 
 
 def lock_window_task(session: Session, actor: User, task_id: int, kind: TaskKind):
@@ -114,6 +120,7 @@ def _record_gaps(session, actor, case, gaps, at) -> list[MaterialGap]:
     """Check each 容缺 material against the case's material set; all problems at once."""
     materials = materials_to_hand_in(case)
     first_day = today(at)
+    last_day = latest_gap_date(case, at)
     errors, recorded, seen = [], [], set()
     for code, promised in gaps:
         material = materials.get(code)
@@ -123,9 +130,13 @@ def _record_gaps(session, actor, case, gaps, at) -> list[MaterialGap]:
             errors.append({"field": code, "message": f"“{material.name}”不允许容缺受理"})
         elif code in seen:
             errors.append({"field": code, "message": f"“{material.name}”重复登记"})
-        elif promised <= first_day or promised > first_day + dt.timedelta(days=MAX_GAP_DAYS):
+        elif promised <= first_day or promised > last_day:
             errors.append(
-                {"field": code, "message": f"承诺补齐日期应在今天之后、{MAX_GAP_DAYS} 天之内"}
+                {
+                    "field": code,
+                    "message": f"承诺补齐日期应在今天之后，且不晚于本办件承诺办结日"
+                    f"（{last_day.isoformat()}）",
+                }
             )
         else:
             seen.add(code)

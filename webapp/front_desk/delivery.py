@@ -15,6 +15,7 @@ from webapp.clock import now
 from webapp.domain_errors import Conflict, Invalid
 from webapp.front_desk.acceptance import lock_window_task, open_gaps
 from webapp.instruments import case_instruments
+from webapp.themes.published import published_theme
 
 DELIVERY_METHODS = {"window": "窗口领取", "post": "邮政寄递", "electronic": "电子送达"}
 # The one form's answers that say how the applicant wants the results (field dictionary).
@@ -135,15 +136,19 @@ def deliver(
 def case_results(case: Case) -> list[dict]:
     """What the items produced: granted results with numbers, denied items with reasons."""
     results = []
+    theme = published_theme(case.theme_version)
     for task in case.tasks:
         if task.kind != TaskKind.ITEM or task.status != TaskStatus.COMPLETED or not task.outcome:
             continue
+        words = theme.words(task.item_code)
+        decision = task.outcome.get("decision", "granted")
         results.append(
             {
                 "item": task.item_code,
                 "task": task.name,
                 "department": task.department.name,
-                "decision": task.outcome.get("decision", "granted"),
+                "decision": decision,
+                "word": words.deny if decision == "denied" else words.grant,
                 "result_name": task.outcome.get("result_name", ""),
                 "result_no": task.outcome.get("result_no", ""),
                 "e_licence": task.outcome.get("e_licence", False),

@@ -23,6 +23,7 @@ from webapp.licences.models import ELicence
 from webapp.materials.models import MaterialBlob, MaterialFile, PaperMaterial
 from webapp.rate_limits.models import RateLimitWindow
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
+from webapp.working_calendar.models import CalendarDay, CalendarYear
 
 __all__ = [
     "ApplicationDraft",
@@ -30,6 +31,8 @@ __all__ = [
     "AuditEvent",
     "Card",
     "Case",
+    "CalendarDay",
+    "CalendarYear",
     "CaseComment",
     "CaseNumberCounter",
     "CaseStatus",

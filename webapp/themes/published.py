@@ -15,13 +15,22 @@ from types import MappingProxyType
 from typing import Any
 
 from forms import MaterialSet, MergedForm
+from forms.item_types import DecisionWords, decision_words
 from forms.notice import NoticeSource
-from forms.themes import DEFAULT_YELLOW_CARD_AT, SELECTED_BY_GUIDANCE
+from forms.themes import (
+    DEFAULT_DESK_DAYS,
+    DEFAULT_YELLOW_CARD_AT,
+    SELECTED_BY_GUIDANCE,
+    LocalSetting,
+)
 from webapp.cases.models import TaskKind
 from webapp.process_cache import ProcessCache, version_key
 from webapp.themes.models import ThemeVersion
 
-ON_DENIAL_LABELS = {"terminate": "任一事项不予许可时办件终止", "continue": "其他事项继续办理"}
+ON_DENIAL_LABELS = {
+    "terminate": "任一事项未获准予（不予许可、不予登记或不予办理）时办件终止",
+    "continue": "其他事项继续办理",
+}
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,19 @@ class PublishedItem:
     task: str  # the BPMN task that does the item
     department: str | None  # department code
     department_name: str
-    promised_days: Decimal | None  # 承诺时限, working days
+    promised_days: Decimal | None  # 承诺时限, working days (calendar days if calendar_days)
     legal_days: Decimal | None  # 法定时限
     result: ItemResultTerms | None
     selected_by: str | None = None  # "guidance": only when the decision table selects it
     condition: str | None = None  # versions before guidance tables: a yes/no answer key
+    # 事项类型 (the 6+1); versions published before it was kept say nothing, and get the
+    # public-service words rather than a licence's (forms/item_types.py).
+    type: str = ""
+    calendar_days: bool = False  # its limits count 自然日
+
+    @property
+    def words(self) -> DecisionWords:
+        return decision_words(self.type)
 
     @property
     def guided(self) -> bool:
@@ -73,6 +90,9 @@ class PublishedTheme:
     notice: NoticeSource | None  # None for versions published before notices were kept
     # BPMN user task → the department code of its lane (the version's compiled routing).
     task_departments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    acceptance_days: Decimal = DEFAULT_DESK_DAYS  # 受理, working days
+    delivery_days: Decimal = DEFAULT_DESK_DAYS  # 出件, working days
+    settings: tuple[LocalSetting, ...] = ()  # local thresholds the guidance table reads
 
     @property
     def guided(self) -> bool:
@@ -94,6 +114,11 @@ class PublishedTheme:
 
     def item_of_task(self, bpmn_id: str | None) -> PublishedItem | None:
         return next((i for i in self.items if i.task == bpmn_id), None)
+
+    def words(self, item_code: str | None) -> DecisionWords:
+        """The decision words of an item of this theme (by its type; 办结 if unknown)."""
+        item = self.item(item_code)
+        return item.words if item is not None else decision_words("")
 
     @property
     def conditional_items(self) -> tuple[str, ...]:
@@ -133,6 +158,12 @@ def load_published_theme(
         task_departments=MappingProxyType(
             {bpmn_id: task["department"] for bpmn_id, task in (human_tasks or {}).items()}
         ),
+        acceptance_days=Decimal(str(definition.get("acceptance_days", DEFAULT_DESK_DAYS))),
+        delivery_days=Decimal(str(definition.get("delivery_days", DEFAULT_DESK_DAYS))),
+        settings=tuple(
+            LocalSetting(s["name"], s["label"], Decimal(s["value"]), s["unit"], s["description"])
+            for s in definition.get("settings", [])
+        ),
     )
 
 
@@ -155,6 +186,8 @@ def _item(data: Mapping[str, Any]) -> PublishedItem:
         ),
         selected_by=data.get("selected_by"),
         condition=data.get("condition"),
+        type=data.get("type", ""),
+        calendar_days=data.get("days_unit") == "自然日",
     )
 
 

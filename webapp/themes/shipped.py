@@ -54,6 +54,9 @@ def definition_document(definition, catalog) -> dict:
         "delivery_task": definition.delivery_task,
         "on_denial": definition.on_denial,
         "yellow_card_at": str(definition.yellow_card_at),
+        "acceptance_days": str(definition.acceptance_days),
+        "delivery_days": str(definition.delivery_days),
+        "settings": [setting.to_dict() for setting in definition.settings],
         "variables": dict(definition.variables),  # BPMN variable → item code
         "questions": list(definition.question_keys),  # field keys, in asking order
         "question_variables": dict(definition.questions),  # guidance variable → field key
@@ -87,7 +90,9 @@ def _item_terms(record) -> dict:
     """What the workbench needs per item: its time limits (deadlines) and its result."""
     result = record.result
     return {
+        "type": record.type,
         "kind": record.kind,
+        "days_unit": record.days_unit,
         "legal_days": str(record.legal_days),
         "promised_days": str(record.promised_days),
         "result": (

@@ -78,6 +78,7 @@ def compile_version_guidance(theme: PublishedTheme, dmn: str | None) -> Guidance
         variables=variables,
         item_codes=conditional,
         labels={name: theme.field_label(key) for name, key in variables.items()},
+        settings={setting.name: setting.value for setting in theme.settings},
     )
 
 

@@ -93,10 +93,12 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
     form = case_form(case)
     rights = access_policy.task_rights(current_user, task) if task else None
     files = material_files.visible_files(session, current_user, case)
+    theme = published_theme(case.theme_version)
     return render_template(
         "clerk/case.html",
         case=case,
-        theme=published_theme(case.theme_version),
+        theme=theme,
+        words=theme.words(task.item_code if task else None),
         task=task,
         kind=task.kind if task else None,
         rights=rights,
@@ -149,7 +151,11 @@ def act(task_id: int):
         details = {d["field"]: d["message"] for d in exc.details or []}
         return _render_case(task.case, task, {"form": exc.message, **details}, 422)
     session.commit()
-    flash(f"{task.case.case_no}：{action.verb}")
+    verb = action.verb
+    if task.kind == TaskKind.ITEM:  # the item's own words: 准予许可, 予以登记, 办结 …
+        words = published_theme(task.case.theme_version).words(task.item_code)
+        verb = words.grant if action.name == "grant" else words.deny
+    flash(f"{task.case.case_no}：{verb}")
     return redirect(url_for("clerk.inbox"))
 
 

@@ -222,6 +222,15 @@ class CommentInput(StrictSchema):
     body = MultilineText(required=True, validate=validate.Length(min=1, max=1000))
 
 
+class CalendarNoticeInput(StrictSchema):
+    """One year of the State Council's holiday notice, as lines of dates (working_calendar)."""
+
+    year = fields.Integer(required=True, strict=False, validate=validate.Range(2000, 2100))
+    notice = Text(load_default="", validate=validate.Length(max=200))
+    holidays = MultilineText(required=True, validate=validate.Length(min=1, max=5000))
+    workdays = MultilineText(load_default="", validate=validate.Length(max=5000))
+
+
 class InboxQuery(StrictSchema):
     view = Text(
         load_default="all",

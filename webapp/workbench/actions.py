@@ -71,7 +71,7 @@ def _grant(session, actor, task_id, values):
 
 
 def _deny(session, actor, task_id, values):
-    return decisions.deny(session, actor, task_id, _required(values, "reason", "不予许可理由"))
+    return decisions.deny(session, actor, task_id, _required(values, "reason", "不予的理由"))
 
 
 def _deliver(session, actor, task_id, values):
@@ -94,7 +94,9 @@ ACTIONS: dict[str, TaskAction] = {
         TaskAction("correct", TaskKind.ACCEPTANCE, "一次性告知补正", _correct),
         TaskAction("refuse", TaskKind.ACCEPTANCE, "不予受理", _refuse),
         TaskAction("grant", TaskKind.ITEM, "准予", _grant),
-        TaskAction("deny", TaskKind.ITEM, "不予许可", _deny),
+        # The words people see follow the item's type (forms/item_types.py): 不予许可,
+        # 不予登记, 不予办理; these are the actions' generic names.
+        TaskAction("deny", TaskKind.ITEM, "不予", _deny),
         TaskAction("deliver", TaskKind.DELIVERY, "统一出件", _deliver),
     )
 }
