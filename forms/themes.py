@@ -20,6 +20,7 @@ from .catalog import Catalog
 from .catalog_files import RecordReader, read_yaml
 from .materials import MaterialSet, merge_materials
 from .merge import MergedForm, merge_forms
+from .party_roles import JOINT_ROLES
 from .problems import CatalogInvalid, MergeConflict, ProblemList
 
 VARIABLE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -30,6 +31,7 @@ DEFAULT_YELLOW_CARD_AT = Decimal("0.8")
 _THEME_ATTRIBUTES = (
     "code", "name", "lead_department", "summary", "acceptance_task", "delivery_task",
     "questions", "guidance", "items", "variables", "on_denial", "yellow_card_at",
+    "joint_application",
 )  # fmt: skip
 # What a denied item does to the case (后台审批 不予): end it, or let the other items go on.
 DENIAL_POLICIES = ("terminate", "continue")
@@ -63,6 +65,9 @@ class ThemeDefinition:
     variables: dict[str, str] = field(default_factory=dict)  # process variable → item code
     on_denial: str = "terminate"
     yellow_card_at: Decimal = DEFAULT_YELLOW_CARD_AT  # share of the allowed time that gives 黄牌
+    # 共同申请: repeating group (field key) → the party role of the persons it lists; each
+    # side confirms the application with its own account before the front desk accepts.
+    joint_application: dict[str, str] = field(default_factory=dict)
 
     @property
     def item_codes(self) -> tuple[str, ...]:
@@ -141,6 +146,7 @@ def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
         variables=_read_variables(theme, items),
         on_denial=_read_denial_policy(theme),
         yellow_card_at=_read_yellow_share(theme),
+        joint_application=_read_joint_application(theme, catalog),
     )
     if not report.problems:
         _check_merge(definition, catalog, theme)
@@ -233,6 +239,27 @@ def _read_yellow_share(theme: RecordReader) -> Decimal:
         theme.problem("的 yellow_card_at 应在 0.5 与 1 之间（如 0.8 表示用时达 80% 亮黄牌）")
         return DEFAULT_YELLOW_CARD_AT
     return share
+
+
+def _read_joint_application(theme: RecordReader, catalog: Catalog) -> dict[str, str]:
+    raw = theme.raw("joint_application")
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or len(raw) < 2:
+        theme.problem("的 joint_application 应为至少两项“人员组字段键: 当事人角色”的映射")
+        return {}
+    sides: dict[str, str] = {}
+    for key, role in raw.items():
+        field_record = catalog.fields.get(str(key))
+        if field_record is None or field_record.type != "array":
+            theme.problem(f"的共同申请人员组 {key} 应为字段字典中的重复组字段")
+        elif role not in JOINT_ROLES:
+            theme.problem(f"的共同申请角色 {role} 应为 {'、'.join(JOINT_ROLES)} 之一")
+        elif role in sides.values():
+            theme.problem(f"的共同申请角色 {role} 重复")
+        else:
+            sides[str(key)] = str(role)
+    return sides
 
 
 def _read_guidance_file(

@@ -21,6 +21,7 @@ from webapp.cases.tasks import decision_data, mark_done
 from webapp.clock import now
 from webapp.domain_errors import Conflict, Invalid
 from webapp.licences.models import ELicence
+from webapp.notifications import outbox
 from webapp.themes.published import published_theme
 
 
@@ -78,6 +79,9 @@ def grant(
                 session, actor, "licence.issued", case=case, task=task,
                 after={"name": licence.name, "number": licence.number},
             )  # fmt: skip
+        outbox.notify_case(
+            session, "item_decided", case, item=task.name, decision="准予", reason=""
+        )
     return task
 
 
@@ -96,6 +100,10 @@ def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
         trail.record(
             session, actor, "task.denied", case=case, task=task, before=before,
             after={"task_status": task.status, "outcome": outcome},
+        )  # fmt: skip
+        outbox.notify_case(
+            session, "item_decided", case, item=task.name, decision="不予办理",
+            reason=f"，理由：{reason}",
         )  # fmt: skip
         if policy != "continue":
             case.status = CaseStatus.TERMINATED

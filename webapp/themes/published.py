@@ -73,6 +73,9 @@ class PublishedTheme:
     notice: NoticeSource | None  # None for versions published before notices were kept
     # BPMN user task → the department code of its lane (the version's compiled routing).
     task_departments: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # 共同申请 (不动产登记暂行条例 §14): repeating group key → party role (seller, buyer);
+    # empty when one applicant alone may apply.
+    joint_application: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def guided(self) -> bool:
@@ -133,6 +136,7 @@ def load_published_theme(
         task_departments=MappingProxyType(
             {bpmn_id: task["department"] for bpmn_id, task in (human_tasks or {}).items()}
         ),
+        joint_application=MappingProxyType(dict(definition.get("joint_application") or {})),
     )
 
 

@@ -54,6 +54,7 @@ def definition_document(definition, catalog) -> dict:
         "delivery_task": definition.delivery_task,
         "on_denial": definition.on_denial,
         "yellow_card_at": str(definition.yellow_card_at),
+        "joint_application": dict(definition.joint_application),  # group key → party role
         "variables": dict(definition.variables),  # BPMN variable → item code
         "questions": list(definition.question_keys),  # field keys, in asking order
         "question_variables": dict(definition.questions),  # guidance variable → field key
