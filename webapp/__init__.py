@@ -34,12 +34,26 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
 
     from . import errors, http_headers
-    from .views import admin, api_views, applicant, auth, clerk, health, materials, modeler, notice
+    from .views import (
+        account,
+        admin,
+        api_views,
+        applicant,
+        auth,
+        clerk,
+        health,
+        materials,
+        messages,
+        modeler,
+        notice,
+    )
 
     errors.register(app)
     http_headers.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(messages.bp)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(clerk.bp)
     app.register_blueprint(modeler.bp)
