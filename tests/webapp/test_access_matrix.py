@@ -301,9 +301,9 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
             pass
         session.commit()
         message_id = session.scalars(
-            select(Message.id).join(User, User.id == Message.user_id).where(
-                User.username == "zhangsan"
-            )
+            select(Message.id)
+            .join(User, User.id == Message.user_id)
+            .where(User.username == "zhangsan")
         ).first()
     with session_factory() as session:
         case = _case(session, case_no)

@@ -35,9 +35,10 @@ def _hash(purpose: str, mobile: str, code: str) -> str:
 def request_code(session: Session, mobile: str, purpose: str, address: str) -> None:
     """Send a new code to `mobile` (earlier unused ones stop working); raises
     TooManyRequests when the number or the address asked too often."""
+    # Per number and purpose: a code just used to register does not hold up a reset.
     checks = (
-        (limiter.CODE_PER_MOBILE_MINUTE, mobile),
-        (limiter.CODE_PER_MOBILE, mobile),
+        (limiter.CODE_PER_MOBILE_MINUTE, f"{purpose}:{mobile}"),
+        (limiter.CODE_PER_MOBILE, f"{purpose}:{mobile}"),
         (limiter.CODE_PER_ADDRESS, address),
     )
     for limit, subject in checks:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -130,4 +130,7 @@ def _write(session, event, channel, *, title, body, user, mobile, case) -> Outbo
 
 
 def _templates_dir():
-    return current_app.config["NOTIFICATION_TEMPLATES_DIR"]
+    # Services also run outside an app (scripts, benchmarks): the shipped templates then.
+    if has_app_context():
+        return current_app.config["NOTIFICATION_TEMPLATES_DIR"]
+    return templates.DEFAULT_DIR
