@@ -114,12 +114,13 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     # checked at the window as the case is accepted.
     paper = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))["materials.on_paper"]
     assert len(paper) == 5
-    assert trail[:11] == [
+    assert trail[:12] == [
         ("case.submitted", "zhangsan"),
+        ("case.parties_recorded", "zhangsan"),  # 申请人 and 法定代表人 named in the form
         *[("material.paper_declared", "zhangsan")] * 5,
         *[("material.paper_received", "window")] * 5,
     ]
-    trail = trail[11:]
+    trail = trail[12:]
     assert trail[:3] == [
         ("case.accepted", "window"),
         ("task.granted", "samr"),
