@@ -35,6 +35,9 @@ def test_register_with_the_code_then_log_in_with_the_mobile(app, session):
     sent = _ask_code(client, csrf)
     assert sent.status_code == 200
     assert "验证码已发送" in sent.get_data(as_text=True)
+    # Sent at once, not at the worker's next round.
+    (text,) = session.scalars(select(OutboxMessage).where(OutboxMessage.mobile == PERSON["mobile"]))
+    assert text.status == "sent"
     code = last_code_sent_to(app, session, PERSON["mobile"])
     done = _finish(client, csrf, code)
     assert done.status_code == 302 and done.headers["Location"].endswith("/login")

@@ -32,9 +32,10 @@ def _hash(purpose: str, mobile: str, code: str) -> str:
     return hashlib.sha256(f"{purpose}:{mobile}:{code}".encode()).hexdigest()
 
 
-def request_code(session: Session, mobile: str, purpose: str, address: str) -> None:
-    """Send a new code to `mobile` (earlier unused ones stop working); raises
-    TooManyRequests when the number or the address asked too often."""
+def request_code(session: Session, mobile: str, purpose: str, address: str) -> str:
+    """Send a new code to `mobile` (earlier unused ones stop working) through the outbox;
+    returns the outbox message's key. Raises TooManyRequests when the number or the
+    address asked too often."""
     # Per number and purpose: a code just used to register does not hold up a reset.
     checks = (
         (limiter.CODE_PER_MOBILE_MINUTE, f"{purpose}:{mobile}"),
@@ -67,8 +68,11 @@ def request_code(session: Session, mobile: str, purpose: str, address: str) -> N
             attempts=0,
         )
     )
-    outbox.send_code(session, mobile, code, PURPOSES[purpose], int(VALID_FOR.total_seconds() // 60))
+    message = outbox.send_code(
+        session, mobile, code, PURPOSES[purpose], int(VALID_FOR.total_seconds() // 60)
+    )
     session.flush()
+    return message.key
 
 
 def check_code(session: Session, mobile: str, purpose: str, code: str) -> str | None:

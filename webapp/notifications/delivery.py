@@ -56,6 +56,26 @@ def deliver_next(session: Session, sms: SmsChannel, at: dt.datetime | None = Non
     row = next_due(session, at)
     if row is None:
         return False
+    _deliver(session, row, sms, at)
+    return True
+
+
+def deliver_now(session: Session, key: str, sms: SmsChannel) -> bool:
+    """Send one message at once (a one-time code should not wait for the worker's next
+    round); the same send-then-mark as the worker, which takes it up if this fails."""
+    at = clock_now()
+    row = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.key == key, OutboxMessage.status == OutboxStatus.PENDING)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if row is None:
+        return False
+    _deliver(session, row, sms, at)
+    return True
+
+
+def _deliver(session: Session, row: OutboxMessage, sms: SmsChannel, at: dt.datetime) -> None:
     try:
         if row.channel == Channel.IN_APP:
             _to_inbox(session, row, at)
@@ -67,7 +87,6 @@ def deliver_next(session: Session, sms: SmsChannel, at: dt.datetime | None = Non
         row.status, row.sent_at, row.last_error = OutboxStatus.SENT, at, None
         row.attempts += 1
     session.flush()
-    return True
 
 
 def _to_inbox(session: Session, row: OutboxMessage, at: dt.datetime) -> None:

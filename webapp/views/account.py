@@ -5,7 +5,9 @@ the one rate limiter."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import logging
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from forms.masking import mask_id_number, mask_mobile
@@ -13,7 +15,9 @@ from webapp.access_policy import Function
 from webapp.accounts import one_time_codes, registration
 from webapp.db import db_session
 from webapp.domain_errors import ServiceError
+from webapp.notifications import delivery
 from webapp.notifications.models import Channel
+from webapp.notifications.sms import channel_from_config as sms_channel_from_config
 from webapp.parties import case_parties
 
 from .guards import requires
@@ -28,6 +32,18 @@ from .inputs import (
 )
 
 bp = Blueprint("account", __name__)
+log = logging.getLogger(__name__)
+
+
+def _send_now(db, key: str) -> None:
+    """The code was committed to the outbox; try to send it now rather than at the
+    worker's next round. If this fails, the worker sends it (the row is still pending)."""
+    try:
+        delivery.deliver_now(db, key, sms_channel_from_config(current_app.config))
+        db.commit()
+    except Exception:  # noqa: BLE001 - the outbox keeps it for the worker
+        db.rollback()
+        log.exception("sending a one-time code at once failed; the worker will retry")
 
 
 def _errors_of(exc: ServiceError) -> dict:
@@ -50,7 +66,7 @@ def register_code():
     try:
         id_number = registration.normalise_id_number(values["id_number"])
         registration.check_free(db, values["mobile"], id_number)
-        one_time_codes.request_code(
+        key = one_time_codes.request_code(
             db, values["mobile"], "register", request.remote_addr or "unknown"
         )
     except ServiceError as exc:
@@ -60,6 +76,7 @@ def register_code():
             "account/register.html", errors=_errors_of(exc), code_sent=False
         ), status
     db.commit()
+    _send_now(db, key)
     return render_template("account/register.html", errors={}, code_sent=True)
 
 
@@ -108,9 +125,10 @@ def reset_code():
     if errors:
         return render_template("account/reset.html", errors=errors, code_sent=False), 422
     db = db_session()
+    key = None
     try:
         if registration.account_with_mobile(db, values["mobile"]) is not None:
-            one_time_codes.request_code(
+            key = one_time_codes.request_code(
                 db, values["mobile"], "reset", request.remote_addr or "unknown"
             )
     except ServiceError as exc:
@@ -119,6 +137,8 @@ def reset_code():
             "account/reset.html", errors=_errors_of(exc), code_sent=False
         ), exc.status
     db.commit()
+    if key is not None:
+        _send_now(db, key)
     return render_template("account/reset.html", errors={}, code_sent=True)
 
 
