@@ -136,11 +136,11 @@ class Case(Base):
     applicant: Mapped[User] = relationship()
     tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id")
     gaps: Mapped[list[MaterialGap]] = relationship(back_populates="case", order_by="MaterialGap.id")
+    # Its parties (当事人) in their roles; rows are added by parties/case_parties.py.
+    parties: Mapped[list[CaseParty]] = relationship(order_by="CaseParty.id", viewonly=True)
     comments: Mapped[list[CaseComment]] = relationship(
         back_populates="case", order_by="CaseComment.id"
     )
-    # Its parties (当事人) in their roles; rows are added by parties/case_parties.py.
-    parties: Mapped[list[CaseParty]] = relationship(order_by="CaseParty.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": row_version}
 
