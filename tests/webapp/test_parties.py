@@ -141,3 +141,28 @@ def test_a_company_is_represented_by_its_linked_accounts(register, submit_case, 
     session.commit()
     assert agent.get(f"/applicant/cases/{case_no}").status_code == 200
     assert case_no in _my_case_numbers(agent)
+
+
+def test_a_corrected_application_is_confirmed_anew_by_the_other_side(register, login):
+    buyer = register(*BUYER)
+    seller = register(*SELLER)
+    case_no = _submit_housing(buyer)
+    assert seller.post_form(f"/applicant/cases/{case_no}/confirm").status_code == 302
+    window = login("window")
+    task = _acceptance_task(window, case_no)
+    asked = window.post_json(
+        f"/api/tasks/{task}/actions/correct",
+        {"fields": ["transaction.price"], "materials": [], "note": "成交价与网签合同不一致"},
+    )
+    assert asked.status_code == 200, asked.get_json()
+    # The buyer changes the price: the seller confirmed another price.
+    fixed = buyer.post_form(
+        f"/applicant/cases/{case_no}/correct", data={"transaction.price": "1290000.00"}
+    )
+    assert fixed.status_code == 302, fixed.get_data(as_text=True)[:500]
+    refused = window.post_json(f"/api/tasks/{task}/complete", {})
+    assert refused.status_code == 409 and "卖方" in refused.get_json()["message"]
+    page = seller.get(f"/applicant/cases/{case_no}").get_data(as_text=True)
+    assert "确认共同申请" in page and "1290000" in page
+    assert seller.post_form(f"/applicant/cases/{case_no}/confirm").status_code == 302
+    assert window.post_json(f"/api/tasks/{task}/complete", {}).status_code == 200

@@ -15,6 +15,7 @@ PLAIN_WORDS = {
     "case.submitted": "您提交了申请",
     "case.parties_recorded": "登记了申请中的当事人",
     "case.party_confirmed": "{name} 用本人账号确认了共同申请",
+    "case.confirmations_reset": "申请已补正修改，另一方须重新确认共同申请",
     "case.accepted": "综合窗口已受理您的申请，各部门开始办理",
     "case.accepted_with_gap": "综合窗口已容缺受理您的申请，请按承诺补齐材料",
     "case.refused": "综合窗口不予受理：{reason}",

@@ -71,6 +71,7 @@ EVENT_LABELS = {
     "party.account_linked": "账号关联当事人",
     "case.parties_recorded": "登记当事人",
     "case.party_confirmed": "当事人确认共同申请",
+    "case.confirmations_reset": "申请已修改，共同申请须重新确认",
 }
 
 

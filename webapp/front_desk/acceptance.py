@@ -260,7 +260,18 @@ def resubmit(session: Session, applicant: User, case_no: str, answers: dict) -> 
         )  # fmt: skip
         limits.resume(session, case, "correction", at)
         reschedule_open_tasks(case)
+    if changed:
+        for row in case_parties.ask_again(session, applicant, case):
+            _ask_to_confirm(session, case, row)
     return case
+
+
+def _ask_to_confirm(session: Session, case: Case, row) -> None:
+    for user in outbox.case_recipients(session, case):
+        if any(link.party_id == row.party_id for link in user.party_links):
+            outbox.notify_user(
+                session, "confirmation_requested", user, case=case, role=row.role_label
+            )
 
 
 def correction_materials_missing(session: Session, case: Case) -> list[dict]:

@@ -13,8 +13,9 @@ Public functions (the shared piece later issues reuse — 帮办代办, e-licenc
   (itself as a person after real-name registration; a company's 法定代表人 / 经办人).
 - `own_person(user)`: the person party an account is.
 - `case_ids_visible_as_party(session, user)`: the cases an account sees as a party.
-- `confirm(session, user, case)`, `joint_sides(case)`, `unconfirmed_sides(case)`: the
-  joint application's confirmations, as the case page and the front desk show them.
+- `confirm(session, user, case)`, `joint_sides(case)`, `unconfirmed_sides(case)`,
+  `ask_again(session, submitter, case)`: the joint application's confirmations, as the case
+  page and the front desk show them (a corrected application is confirmed anew).
 Who may see or confirm what is the access policy's to answer (`is_case_party`, `can_confirm`).
 """
 
@@ -245,4 +246,29 @@ def confirm(session: Session, user: User, case: Case) -> list[CaseParty]:
         case=case,
         after={"roles": [r.role for r in rows], "name": me.name if me else ""},
     )
+    return rows
+
+
+def ask_again(session: Session, submitter: User, case: Case) -> list[CaseParty]:
+    """The application changed (补正): the other side confirmed another text, so its
+    confirmation no longer counts; the submitter's own side stays confirmed."""
+    me = own_person(submitter)
+    rows = [
+        r
+        for r in case.parties
+        if r.role in _joint_roles(case)
+        and r.confirmed_at is not None
+        and (me is None or r.party_id != me.id)
+    ]
+    for row in rows:
+        row.confirmed_at, row.confirmed_by_id = None, None
+    if rows:
+        session.flush()
+        trail.record(
+            session,
+            submitter,
+            "case.confirmations_reset",
+            case=case,
+            after={"roles": sorted({r.role for r in rows})},
+        )
     return rows
