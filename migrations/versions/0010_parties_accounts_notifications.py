@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import webapp.db
 
@@ -179,7 +180,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "notify_channels",
-                sa.JSON(),
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
                 nullable=False,
                 server_default=sa.text('\'["in_app", "sms"]\''),
             )

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import generate_password_hash
 
-from webapp.db import Base, UtcDateTime
+from webapp.db import Base, JsonDocument, UtcDateTime
 
 if TYPE_CHECKING:
     from webapp.parties.models import PartyAccount
@@ -93,7 +93,8 @@ class User(UserMixin, Base):
     # name); the channels they want notifications on (in_app, sms).
     mobile: Mapped[str | None] = mapped_column(String(16), unique=True)
     mobile_verified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
-    notify_channels: Mapped[list] = mapped_column(JSON, default=lambda: ["in_app", "sms"])
+    # jsonb on PostgreSQL: queries that SELECT DISTINCT users need an equality operator.
+    notify_channels: Mapped[list] = mapped_column(JsonDocument, default=lambda: ["in_app", "sms"])
 
     # Loaded with the user (every request asks the access policy about them).
     role_grants: Mapped[list[RoleGrant]] = relationship(

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.masking import mask_id_number
-from forms.party_roles import PARTY_ROLES, role_label
+from forms.party_roles import JOINT_ROLES, PARTY_ROLES, role_label
 from webapp import access_policy
 from webapp.accounts.models import User
 from webapp.audit import trail
@@ -203,9 +203,11 @@ def _joint_roles(case: Case) -> set[str]:
 
 
 def joint_sides(case: Case) -> list[JointSide]:
-    """The sides of a joint application, in the theme's order; [] when none is needed."""
+    """The sides of a joint application, sellers first; [] when none is needed."""
     sides = []
-    for role in published_theme(case.theme_version).joint_application.values():
+    # In JOINT_ROLES' order: jsonb keeps no key order, and the pages should not shuffle.
+    declared = set(published_theme(case.theme_version).joint_application.values())
+    for role in (r for r in JOINT_ROLES if r in declared):
         rows = [r for r in case.parties if r.role == role]
         sides.append(
             JointSide(
