@@ -20,6 +20,7 @@ from .catalog import Catalog
 from .catalog_files import RecordReader, read_yaml
 from .materials import MaterialSet, merge_materials
 from .merge import MergedForm, merge_forms
+from .party_roles import JOINT_ROLES
 from .problems import CatalogInvalid, MergeConflict, ProblemList
 
 VARIABLE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -34,6 +35,7 @@ _THEME_ATTRIBUTES = (
     "questions", "guidance", "items", "variables", "on_denial", "yellow_card_at",
     "wish", "audience", "event",
     "acceptance_days", "delivery_days", "settings",
+    "joint_application",
 )  # fmt: skip
 # 个人 / 法人 办事: how the public catalog groups themes (a theme serves one of the two).
 AUDIENCES = ("个人", "法人")
@@ -96,6 +98,9 @@ class ThemeDefinition:
     acceptance_days: Decimal = DEFAULT_DESK_DAYS  # 受理, working days
     delivery_days: Decimal = DEFAULT_DESK_DAYS  # 出件, working days
     settings: tuple[LocalSetting, ...] = ()
+    # 共同申请: repeating group (field key) → the party role of the persons it lists; each
+    # side confirms the application with its own account before the front desk accepts.
+    joint_application: dict[str, str] = field(default_factory=dict)
 
     @property
     def item_codes(self) -> tuple[str, ...]:
@@ -180,6 +185,7 @@ def load_theme_definition(theme_dir: Path, catalog: Catalog) -> ThemeDefinition:
         acceptance_days=_read_desk_days(theme, "acceptance_days"),
         delivery_days=_read_desk_days(theme, "delivery_days"),
         settings=_read_settings(theme, questions),
+        joint_application=_read_joint_application(theme, catalog),
     )
     if not report.problems:
         _check_merge(definition, catalog, theme)
@@ -306,6 +312,25 @@ def _read_settings(theme: RecordReader, questions: Mapping[str, str]) -> tuple[L
         if label and value is not None and unit and description:
             settings.append(LocalSetting(str(name), label, value, unit, description))
     return tuple(settings)
+def _read_joint_application(theme: RecordReader, catalog: Catalog) -> dict[str, str]:
+    raw = theme.raw("joint_application")
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or len(raw) < 2:
+        theme.problem("的 joint_application 应为至少两项“人员组字段键: 当事人角色”的映射")
+        return {}
+    sides: dict[str, str] = {}
+    for key, role in raw.items():
+        field_record = catalog.fields.get(str(key))
+        if field_record is None or field_record.type != "array":
+            theme.problem(f"的共同申请人员组 {key} 应为字段字典中的重复组字段")
+        elif role not in JOINT_ROLES:
+            theme.problem(f"的共同申请角色 {role} 应为 {'、'.join(JOINT_ROLES)} 之一")
+        elif role in sides.values():
+            theme.problem(f"的共同申请角色 {role} 重复")
+        else:
+            sides[str(key)] = str(role)
+    return sides
 
 
 def _read_guidance_file(

@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import errors, http_headers, working_calendar
     from .views import (
+        account,
         admin,
         api_views,
         applicant,
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         health,
         instruments,
         materials,
+        messages,
         modeler,
         notice,
         portal,
@@ -55,6 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(instruments.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(messages.bp)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(clerk.bp)
     app.register_blueprint(modeler.bp)

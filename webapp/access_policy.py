@@ -4,7 +4,11 @@ Views ask it before they act (and hand its answers to templates as flags), servi
 again where they act, so a page and the API can never disagree. The rules, least privilege:
 
 - **Applicants** see their own cases, all of their data and files, and the applicant-facing
-  part of the timeline; never internal notes or who claimed what.
+  part of the timeline; never internal notes or who claimed what. An applicant account also
+  sees, read-only, the cases where a party it acts for has a role (当事人: itself as a
+  real-name person, a company it represents as 法定代表人 or 经办人) — for a person named
+  in the form, only when the mobile given for them is the account's verified one — and
+  confirms a joint application (共同申请) for its side.
 - **Front desk** (综合窗口) clerks see every case (any window accepts any case) and all of
   its data and files, and act on their department's tasks.
 - **Approvers** see a case only when one of their departments has a task in it, and of that
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from webapp.accounts.models import CLERK_ROLES, Role, User
 from webapp.applications.models import ApplicationDraft
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskStatus
+from webapp.themes.published import published_theme
 
 
 class Function(enum.StrEnum):
@@ -73,14 +78,59 @@ def is_own_case(user: User, case: Case) -> bool:
     return user.has_role(Role.APPLICANT) and case.applicant_id == user.id
 
 
+def _party_rows_of(user: User, case: Case) -> list:
+    """The case's party rows (当事人) this applicant account acts for.
+
+    A person named in the form is the account only when the account is that person
+    (real-name, by ID number) and, where the form gave a mobile for them, it is the
+    account's verified mobile: an ID number alone is no secret. A company is represented
+    by the accounts linked to it as 法定代表人 or 经办人.
+    """
+    if not user.has_role(Role.APPLICANT) or not user.party_links:
+        return []
+    links = {link.party_id: link.capacity for link in user.party_links}
+    rows = []
+    for row in case.parties:
+        capacity = links.get(row.party_id)
+        if capacity is None:
+            continue
+        if (
+            capacity == "self"
+            and row.mobile
+            and (user.mobile != row.mobile or user.mobile_verified_at is None)
+        ):
+            continue
+        rows.append(row)
+    return rows
+
+
+def is_case_party(user: User, case: Case) -> bool:
+    """The account acts for a party of the case (and may read it, not change it)."""
+    return bool(_party_rows_of(user, case))
+
+
+def can_confirm(user: User, case: Case) -> bool:
+    """A side of a joint application confirms it with the person's own account, while the
+    front desk has not yet decided."""
+    if case.status not in (CaseStatus.SUBMITTED, CaseStatus.CORRECTION):
+        return False
+    joint = set(published_theme(case.theme_version).joint_application.values())
+    persons = {link.party_id for link in user.party_links if link.capacity == "self"}
+    return any(
+        r.role in joint and r.confirmed_at is None and r.party_id in persons
+        for r in _party_rows_of(user, case)
+    )
+
+
 def is_own_draft(user: User, draft: ApplicationDraft | None) -> bool:
     """A draft, and the files attached to it, are its applicant's alone."""
     return draft is not None and user.has_role(Role.APPLICANT) and draft.applicant_id == user.id
 
 
 def sees_whole_case(user: User, case: Case) -> bool:
-    """All of the case's data and files: its applicant, and the front desk."""
-    return is_own_case(user, case) or user.has_role(Role.FRONT_DESK)
+    """All of the case's data and files: its applicant (and its other parties: a joint
+    application is one form both sides sign), and the front desk."""
+    return is_own_case(user, case) or user.has_role(Role.FRONT_DESK) or is_case_party(user, case)
 
 
 def involved_departments(user: User, case: Case) -> frozenset[int]:

@@ -119,6 +119,31 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+DEFAULT_SMS_TIMEOUT = 5
+DEFAULT_TEMPLATES_DIR = REPO_ROOT / "webapp" / "notifications" / "message_templates"
+
+
+def _notification_settings(instance: Path) -> dict:
+    """SMS: the file channel by default; a real gateway over HTTP when configured."""
+    channel = _choice("YJS_SMS_CHANNEL", "log", ("log", "http"))
+    url = os.environ.get("YJS_SMS_HTTP_URL", "")
+    if channel == "http" and not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            "YJS_SMS_CHANNEL=http 时须设置 YJS_SMS_HTTP_URL（http:// 或 https:// 地址）"
+        )
+    templates = Path(os.environ.get("YJS_NOTIFICATION_TEMPLATES_DIR") or DEFAULT_TEMPLATES_DIR)
+    if not templates.is_dir():
+        raise ConfigError(f"YJS_NOTIFICATION_TEMPLATES_DIR 指向的目录不存在：{templates}")
+    return {
+        "SMS_CHANNEL": channel,
+        "SMS_LOG_FILE": Path(os.environ.get("YJS_SMS_LOG_FILE") or instance / "sms.log"),
+        "SMS_HTTP_URL": url,
+        "SMS_HTTP_TOKEN": os.environ.get("YJS_SMS_HTTP_TOKEN", ""),
+        "SMS_HTTP_TIMEOUT": _int_setting("YJS_SMS_HTTP_TIMEOUT", DEFAULT_SMS_TIMEOUT, minimum=1),
+        "NOTIFICATION_TEMPLATES_DIR": templates,
+    }
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment, then apply `overrides` (tests)."""
     overrides = dict(overrides or {})
@@ -158,6 +183,7 @@ def load_config(overrides: dict | None = None) -> dict:
             "YJS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
         ),
     }
+    config.update(_notification_settings(instance))
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance, environment)

@@ -16,8 +16,10 @@ from webapp.audit.plain_words import plain_words
 from webapp.audit.trail import EVENT_LABELS
 from webapp.cases.models import CASE_STATUS_LABELS
 from webapp.clock import CHINA_TZ
+from webapp.db import db_session
 from webapp.materials import files as material_files
 from webapp.working_calendar import arrangement
+from webapp.notifications import inbox
 
 
 def _local_time(value: dt.datetime | str | None) -> str:
@@ -74,5 +76,12 @@ def _navigation() -> dict:
             "model": access_policy.may_use(current_user, Function.MODEL),
             "publish": publish,
             "roles": roles + (f" · {departments}" if departments else ""),
+            # 消息: applicants are told by notifications; the count is of unread ones.
+            "messages": access_policy.may_use(current_user, Function.APPLY),
+            "unread": (
+                inbox.unread_count(db_session(), current_user)
+                if access_policy.may_use(current_user, Function.APPLY)
+                else 0
+            ),
         }
     }

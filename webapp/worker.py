@@ -1,7 +1,8 @@
 """The background worker process.
 
 Each sweep runs in its own application context: it fires due BPMN timers, moves yellow/red
-cards and flags missed 容缺 promises (deadlines/sweep.py), committing after every case.
+cards and flags missed 容缺 promises (deadlines/sweep.py), committing after every case, then
+delivers the notification outbox (notifications/delivery.py), committing after every message.
 Several workers may run at once against one PostgreSQL; row locks with SKIP LOCKED share
 the work.
 """
@@ -13,12 +14,14 @@ import signal
 import threading
 import time
 
-from flask import Flask
+from flask import Flask, current_app
 
 from webapp.clock import today
 from webapp.db import WRITE_INTENT, db_session
 from webapp.deadlines import sweep as deadline_sweep
 from webapp.working_calendar import arrangement
+from webapp.notifications import delivery
+from webapp.notifications.sms import channel_from_config as sms_channel_from_config
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,25 @@ CASES_PER_TRANSACTION = 1
 # the lock back within microseconds. A pause after each case lets the waiting clerk in.
 # (PostgreSQL queues a waiter for the row lock: no pause there.)
 SQLITE_TURN = 0.002
+
+
+def deliver_notifications(limit: int = 1000) -> int:
+    """Send due outbox messages, one transaction each (notifications/delivery.py)."""
+    session = db_session()
+    sms = sms_channel_from_config(current_app.config)
+    done = 0
+    while done < limit:
+        try:
+            session.connection(execution_options={WRITE_INTENT: True})
+            sent = delivery.deliver_next(session, sms)
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        if not sent:
+            break
+        done += 1
+    return done
 
 
 def sweep() -> int:
@@ -89,10 +111,13 @@ def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> boo
         with app.app_context():
             try:
                 advanced = sweep()
+                sent = deliver_notifications()
                 ok = True
                 if advanced:
                     log.info("sweep handled %d cases", advanced)
                 warned_on = warn_calendar_coverage(warned_on)
+                if sent:
+                    log.info("delivered %d notifications", sent)
             except Exception:
                 ok = False
                 log.exception("sweep failed; retrying next round")

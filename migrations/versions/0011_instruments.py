@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from webapp.db import UtcDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

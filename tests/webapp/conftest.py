@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,11 +14,14 @@ from webapp.models import (
     AuditEvent,
     Case,
     CaseComment,
+    CaseParty,
     CaseTask,
     ELicence,
     Instrument,
     MaterialFile,
     MaterialGap,
+    Message,
+    OutboxMessage,
     PaperMaterial,
 )
 
@@ -122,13 +126,60 @@ def purge_cases(session, case_ids: list[int]) -> None:
     chains = [f"case:{i}" for i in case_ids]
     session.execute(delete(AuditChainHead).where(AuditChainHead.chain.in_(chains)))
     for model in (
-        Instrument,
-        MaterialGap,
-        MaterialFile,
-        PaperMaterial,
-        CaseComment,
-        ELicence,
-        CaseTask,
-    ):
+        Instrument, MaterialGap, MaterialFile, PaperMaterial, CaseComment, ELicence, CaseTask,
+        CaseParty, OutboxMessage, Message,
+    ):  # fmt: skip
         session.execute(delete(model).where(model.case_id.in_(case_ids)))
     session.execute(delete(Case).where(Case.id.in_(case_ids)))
+
+
+# --- applicants who registered themselves ---------------------------------------------
+
+HOUSING_SAMPLE = SAMPLE.parents[1] / "second-hand-housing" / "sample-application.yaml"
+PASSWORD = "my-own-password-2026"  # noqa: S105 - a test applicant's password
+
+
+def housing_answers() -> dict:
+    """The shipped 二手房 joint application: 李国强 and 王秀兰 sell to 陈志明 and 刘丽."""
+    return yaml.safe_load(HOUSING_SAMPLE.read_text(encoding="utf-8"))
+
+
+def last_code_sent_to(app, session, mobile: str) -> str:
+    """Deliver the outbox through the file channel (as the worker does) and read the
+    newest verification code the phone received."""
+    from webapp.notifications import delivery
+    from webapp.notifications.sms import LogSmsChannel
+
+    channel = LogSmsChannel(app.config["SMS_LOG_FILE"])
+    while delivery.deliver_next(session, channel):
+        pass
+    session.commit()
+    lines = app.config["SMS_LOG_FILE"].read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if json.loads(line)["to"] == mobile]
+    codes = [m.group(1) for t in texts if (m := re.search(r"验证码为(\d{6})", t))]
+    assert codes, f"no code was sent to {mobile}"
+    return codes[-1]
+
+
+@pytest.fixture
+def register(app, db):
+    """Register an applicant through the pages (code read from the SMS file); returns the
+    logged-in client."""
+    from tests.conftest import UserClient, _csrf_from
+
+    def _register(name: str, id_number: str, mobile: str) -> UserClient:
+        client = app.test_client()
+        csrf = _csrf_from(client.get("/register").get_data(as_text=True))
+        person = {"name": name, "id_number": id_number, "mobile": mobile, "csrf_token": csrf}
+        sent = client.post("/register/code", data=person)
+        assert sent.status_code == 200, sent.get_data(as_text=True)[:800]
+        with db() as session:
+            code = last_code_sent_to(app, session, mobile)
+        done = client.post(
+            "/register",
+            data={**person, "code": code, "password": PASSWORD, "confirm_password": PASSWORD},
+        )
+        assert done.status_code == 302, done.get_data(as_text=True)[:800]
+        return UserClient(app.test_client(), mobile).login(PASSWORD)
+
+    return _register

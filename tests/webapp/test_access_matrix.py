@@ -34,7 +34,9 @@ from tests.conftest import UserClient, _csrf_from
 from webapp.accounts.users import DEMO_PASSWORD
 from webapp.cases.case_forms import materials_to_hand_in
 from webapp.clock import today
-from webapp.models import Case, CaseTask, Instrument, MaterialFile, TaskStatus, User
+from webapp.models import Case, CaseTask, Instrument, MaterialFile, Message, TaskStatus, User
+from webapp.notifications import delivery
+from webapp.notifications.sms import LogSmsChannel
 from webapp.themes.published import published_theme
 
 from .conftest import enterprise_answers, form_fields
@@ -44,6 +46,7 @@ THEME_DIR = Path(__file__).resolve().parents[2] / "processes" / "themes" / THEME
 BPMN = (THEME_DIR / "process.bpmn").read_text(encoding="utf-8")
 DMN = (THEME_DIR / "guidance.dmn").read_text(encoding="utf-8")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
+NEW_ID = "11010519491231002X"  # GB 11643's own example number
 PROMISED = (today() + dt.timedelta(days=3)).isoformat()  # a 容缺 promise, within the case's
 
 # The world the rows speak of: zhangsan's case (no 公积金, so HF has no task in it), taken
@@ -68,12 +71,24 @@ portal.case_query_result           POST   ok        ok       ok   ok     ok   ok
 auth.login                         GET    ok        ok       ok   ok     ok   ok ok      ok
 auth.login                         POST   ok        ok       ok   ok     ok   ok ok      ok
 notice.page                        GET    ok        ok       ok   ok     ok   ok ok      ok
+# Applicants register themselves (real name, a mobile proven by an SMS code) and reset a
+# forgotten password by the same channel: public, like logging in.
+account.register                   GET    ok        ok       ok   ok     ok   ok ok      ok
+account.register_code              POST   ok        ok       ok   ok     ok   ok ok      ok
+account.register_submit            POST   ok        ok       ok   ok     ok   ok ok      ok
+account.reset                      GET    ok        ok       ok   ok     ok   ok ok      ok
+account.reset_code                 POST   ok        ok       ok   ok     ok   ok ok      ok
+account.reset_submit               POST   ok        ok       ok   ok     ok   ok ok      ok
 api_themes.notice                  GET    ok        ok       ok   ok     ok   ok ok      ok
 # Any account.
 auth.logout                        POST   login     ok       ok   ok     ok   ok ok      ok
 auth.change_password               GET    login     ok       ok   ok     ok   ok ok      ok
 auth.change_password               POST   login     ok       ok   ok     ok   ok ok      ok
 api_themes.list_themes             GET    login     ok       ok   ok     ok   ok ok      ok
+# 消息: one's own messages (zhangsan's "申请已收到" is his alone).
+messages.index                     GET    login     ok       ok   ok     ok   ok ok      ok
+messages.read_all                  POST   login     ok       ok   ok     ok   ok ok      ok
+messages.read                      POST   login     ok       404  404    404  404 404    404
 
 # Applying: applicants; a draft, a case and its files only their own.
 applicant.home                     GET    login     ok       ok   403    403  403 403    403
@@ -86,6 +101,11 @@ applicant.case_page                GET    login     ok       404  403    403  40
 applicant.correct                  GET    login     ok       404  403    403  403 403    403
 applicant.resubmit                 POST   login     ok       404  403    403  403 403    403
 applicant.withdraw                 POST   login     ok       404  403    403  403 403    403
+# 共同申请 confirmation: a party of the case (zhangsan, the submitter, has nothing to confirm: 409).
+applicant.confirm                  POST   login     ok       404  403    403  403 403    403
+# The profile (identity, notification channels): applicants.
+account.profile                    GET    login     ok       ok   403    403  403 403    403
+account.profile                    POST   login     ok       ok   403    403  403 403    403
 materials.upload                   POST   login     ok       404  403    403  403 403    403
 materials.remove                   POST   login     ok       404  403    403  403 403    403
 materials.declare_paper            POST   login     ok       404  403    403  403 403    403
@@ -192,6 +212,7 @@ class World:
     samr_colleague_id: int  # someone SAMR's task may be handed to (转交)
     query_code: str  # the case's 查询码 (its receipt)
     instrument_number: str  # the case's 受理通知书
+    message_id: int  # zhangsan's in-app message about his case
 
     def url_values(self, endpoint: str, arguments: set[str]) -> dict:
         values = {
@@ -204,6 +225,7 @@ class World:
             "filename": "yjs.css",
             "user_id": self.samr_colleague_id,
             "number": self.instrument_number,
+            "message_id": self.message_id,
             # Two kinds of draft share the name: the diagram drafts admins publish, and an
             # applicant's application draft.
             "draft_id": self.theme_draft_id
@@ -288,6 +310,15 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
     assert theme_draft.status_code == 201, theme_draft.get_json()
 
     with session_factory() as session:
+        while delivery.deliver_next(session, LogSmsChannel(app.config["SMS_LOG_FILE"])):
+            pass
+        session.commit()
+        message_id = session.scalars(
+            select(Message.id)
+            .join(User, User.id == Message.user_id)
+            .where(User.username == "zhangsan")
+        ).first()
+    with session_factory() as session:
         case = _case(session, case_no)
         (samr_task,) = [
             t for t in case.tasks if t.status == TaskStatus.OPEN and t.department.code == "SAMR"
@@ -316,6 +347,7 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
                     Instrument.case_id == case.id, Instrument.kind == "acceptance"
                 )
             ),
+            message_id=message_id,
         )
 
 
@@ -353,6 +385,30 @@ BODIES: dict[str, Body] = {
     "auth.login": lambda w: {"form": {"username": "lisi", "password": DEMO_PASSWORD}},
     "portal.case_query_result": lambda w: {"form": {"no": w.case_no, "code": w.query_code}},
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
+    "account.register_code": lambda w: {
+        "form": {"name": "赵新", "id_number": NEW_ID, "mobile": "13800138000"}
+    },
+    # A code never sent: refused with 422 once the input is read.
+    "account.register_submit": lambda w: {
+        "form": {
+            "name": "赵新",
+            "id_number": NEW_ID,
+            "mobile": "13800138000",
+            "code": "123456",
+            "password": "a-new-password-2026",
+            "confirm_password": "a-new-password-2026",
+        }
+    },
+    "account.reset_code": lambda w: {"form": {"mobile": "13800138000"}},
+    "account.reset_submit": lambda w: {
+        "form": {
+            "mobile": "13800138000",
+            "code": "123456",
+            "new_password": "a-new-password-2026",
+            "confirm_password": "a-new-password-2026",
+        }
+    },
+    "account.profile": lambda w: {"form": {"channels": "in_app"}},
     "materials.upload": lambda w: {"form": {"material": w.material, "file": _pdf()}},
     "materials.declare_paper": lambda w: {"form": {"material": w.material, "on_paper": "true"}},
     "materials.draft_materials": lambda w: {

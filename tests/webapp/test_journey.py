@@ -117,13 +117,14 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
     # Each act hands over its instrument (文书) as the same person: receipt, 受理通知书, the
     # decisions, the 出件 notice.
     issued = ("instrument.issued",)
-    assert trail[:12] == [
+    assert trail[:13] == [
         ("case.submitted", "zhangsan"),
+        ("case.parties_recorded", "zhangsan"),  # 申请人 and 法定代表人 named in the form
         *[("material.paper_declared", "zhangsan")] * 5,
         (*issued, "zhangsan"),
         *[("material.paper_received", "window")] * 5,
     ]
-    trail = trail[12:]
+    trail = trail[13:]
     assert trail[:5] == [
         ("case.accepted", "window"),
         (*issued, "window"),

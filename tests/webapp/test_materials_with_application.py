@@ -165,11 +165,20 @@ def test_submission_needs_each_required_material_uploaded_or_declared_on_paper(l
 @pytest.mark.parametrize(
     "theme", ["enterprise-opening", "restaurant-opening", "second-hand-housing", "newborn"]
 )
-def test_each_sample_application_is_a_case_the_front_desk_can_accept(login, theme):
+def test_each_sample_application_is_a_case_the_front_desk_can_accept(login, register, theme):
     answers = yaml.safe_load((THEMES / theme / "sample-application.yaml").read_text("utf-8"))
-    submitted = login("zhangsan").post_json("/api/cases/", {"theme": theme, "answers": answers})
+    applicant = login("zhangsan")
+    if theme == "second-hand-housing":
+        # 共同申请: a buyer submits with their own account, a seller confirms with theirs.
+        buyer, seller = answers["buyers"][0], answers["sellers"][0]
+        applicant = register(buyer["name"], buyer["id_number"], buyer["mobile"])
+        seller_account = register(seller["name"], seller["id_number"], seller["mobile"])
+    submitted = applicant.post_json("/api/cases/", {"theme": theme, "answers": answers})
     assert submitted.status_code == 201, submitted.get_json()
     case_no = submitted.get_json()["case_no"]
+    if theme == "second-hand-housing":
+        confirmed = seller_account.post_form(f"/applicant/cases/{case_no}/confirm")
+        assert confirmed.status_code == 302
     window = login("window")
     accepted = window.post_json(
         f"/api/tasks/{_acceptance_task(window, case_no)['id']}/complete", {}

@@ -168,3 +168,22 @@ def test_serve_stops_at_a_wrong_setting_with_its_message(tmp_path):
     )
     assert done.returncode == 1
     assert "生产环境（YJS_ENV=production）必须设置 YJS_SECRET_KEY" in done.stderr
+
+
+def test_sms_goes_to_the_file_channel_unless_a_gateway_is_configured(environment, tmp_path):
+    config = load_config()
+    assert config["SMS_CHANNEL"] == "log" and config["SMS_LOG_FILE"] == tmp_path / "sms.log"
+    environment.setenv("YJS_SMS_CHANNEL", "http")
+    with pytest.raises(ConfigError, match="YJS_SMS_HTTP_URL"):
+        load_config()
+    environment.setenv("YJS_SMS_HTTP_URL", "file:///etc/passwd")
+    with pytest.raises(ConfigError, match="YJS_SMS_HTTP_URL"):
+        load_config()
+    environment.setenv("YJS_SMS_HTTP_URL", "https://sms.example.gov.cn/send")
+    environment.setenv("YJS_SMS_HTTP_TIMEOUT", "3")
+    config = load_config()
+    assert config["SMS_HTTP_URL"] == "https://sms.example.gov.cn/send"
+    assert config["SMS_HTTP_TIMEOUT"] == 3
+    environment.setenv("YJS_NOTIFICATION_TEMPLATES_DIR", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="YJS_NOTIFICATION_TEMPLATES_DIR"):
+        load_config()

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import generate_password_hash
 
-from webapp.db import Base, UtcDateTime
+from webapp.db import Base, JsonDocument, UtcDateTime
+
+if TYPE_CHECKING:
+    from webapp.parties.models import PartyAccount
 
 
 class Role(enum.StrEnum):
@@ -85,11 +89,21 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    # A self-registered applicant's mobile, verified by a one-time code (also the login
+    # name); the channels they want notifications on (in_app, sms).
+    mobile: Mapped[str | None] = mapped_column(String(16), unique=True)
+    mobile_verified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # jsonb on PostgreSQL: queries that SELECT DISTINCT users need an equality operator.
+    notify_channels: Mapped[list] = mapped_column(JsonDocument, default=lambda: ["in_app", "sms"])
 
     # Loaded with the user (every request asks the access policy about them).
     role_grants: Mapped[list[RoleGrant]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="RoleGrant.id"
     )
+
+    # The parties (当事人) this account acts for: itself as a person, companies it
+    # represents. Loaded with the user: the access policy asks about them on case pages.
+    party_links: Mapped[list[PartyAccount]] = relationship(lazy="selectin", viewonly=True)
 
     # The login session this user object was loaded through (see LoginSession); Flask-Login
     # keeps it in the signed cookie instead of the user id.
@@ -154,3 +168,20 @@ class LoginSession(Base):
     ended_why: Mapped[str | None] = mapped_column(String(16))  # logout | password | reset
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class OneTimeCode(Base):
+    """A one-time code sent by SMS to prove a mobile number (registration, password reset).
+    Only its hash is kept; it expires, dies after a few wrong tries, and works once."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (Index("ix_one_time_codes_mobile_purpose", "mobile", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # register | reset
+    mobile: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -22,6 +22,7 @@ from webapp.clock import now
 from webapp.domain_errors import Conflict, Invalid
 from webapp.instruments import case_instruments
 from webapp.licences.models import ELicence
+from webapp.notifications import outbox
 from webapp.themes.published import published_theme
 
 
@@ -82,6 +83,10 @@ def grant(
                 session, actor, "licence.issued", case=case, task=task,
                 after={"name": licence.name, "number": licence.number},
             )  # fmt: skip
+        outbox.notify_case(
+            session, "item_decided", case, item=task.name,
+            decision=theme.words(task.item_code).grant, reason="",
+        )  # fmt: skip
     case_instruments.issue_decision(session, actor, case, task)
     return task
 
@@ -103,6 +108,10 @@ def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
         trail.record(
             session, actor, "task.denied", case=case, task=task, before=before,
             after={"task_status": task.status, "outcome": outcome, "words": word},
+        )  # fmt: skip
+        outbox.notify_case(
+            session, "item_decided", case, item=task.name, decision=word,
+            reason=f"，理由：{reason}",
         )  # fmt: skip
         if policy != "continue":
             case.status = CaseStatus.TERMINATED

@@ -13,6 +13,9 @@ from webapp.audit.trail import EVENT_LABELS
 # {material}, {promised_date}, {reason}, {title}: taken from the event's after/before document.
 PLAIN_WORDS = {
     "case.submitted": "您提交了申请",
+    "case.parties_recorded": "登记了申请中的当事人",
+    "case.party_confirmed": "{name} 用本人账号确认了共同申请",
+    "case.confirmations_reset": "申请已补正修改，另一方须重新确认共同申请",
     "case.accepted": "综合窗口已受理您的申请，各部门开始办理",
     "case.accepted_with_gap": "综合窗口已容缺受理您的申请，请按承诺补齐材料",
     "case.refused": "综合窗口不予受理：{reason}",
@@ -50,6 +53,7 @@ def plain_words(event: AuditEvent) -> str:
     values = {
         "material": facts.get("material") or facts.get("material_code") or "",
         "promised_date": facts.get("promised_date") or "",
+        "name": facts.get("name") or "当事人",
         "reason": facts.get("reason") or outcome.get("reason") or "见办件详情",
         "title": facts.get("title") or "",
         # The item's own decision words (予以登记, 办结 …); events before they were kept

@@ -68,6 +68,13 @@ EVENT_LABELS = {
     "user.role_granted": "授予角色",
     "user.password_changed": "修改密码",
     "user.password_reset": "管理员重置密码",
+    "user.registered": "申请人实名注册",
+    "user.password_reset_by_code": "短信验证码重设密码",
+    "user.channels_changed": "修改通知方式",
+    "party.account_linked": "账号关联当事人",
+    "case.parties_recorded": "登记当事人",
+    "case.party_confirmed": "当事人确认共同申请",
+    "case.confirmations_reset": "申请已修改，共同申请须重新确认",
 }
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.cases import start_case
 from engine.problems import CaseStepError
 from engine.working_calendar import Card
+from forms.party_roles import JOINT_ROLES
 from webapp import access_policy
 from webapp.accounts.models import Role, User
 from webapp.audit import trail
@@ -20,6 +21,9 @@ from webapp.cases.public_query import new_query_code
 from webapp.cases.steps import engine_step
 from webapp.clock import now, today
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.notifications import outbox
+from webapp.parties import case_parties
+from webapp.parties.models import Capacity, PartyAccount
 from webapp.themes import theme_forms
 from webapp.themes.lookup import latest_version
 from webapp.themes.models import Theme
@@ -67,7 +71,28 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
     )
     with engine_step(session, case, at, started=workflow):
         pass  # started above: store it and open its first tasks
+    recorded = case_parties.record_application_parties(session, case, applicant)
+    outbox.notify_case(session, "received", case)
+    _ask_other_sides(session, case, recorded)
     return case
+
+
+def _ask_other_sides(session: Session, case: Case, recorded) -> None:
+    """共同申请: each named person of a side not yet confirmed, who has an account that may
+    see the case, is asked to confirm it (one who registers later finds it in their list)."""
+    for row in recorded:
+        if row.role not in JOINT_ROLES or row.confirmed_at is not None:
+            continue
+        for link in session.scalars(
+            select(PartyAccount).where(
+                PartyAccount.party_id == row.party_id, PartyAccount.capacity == Capacity.SELF
+            )
+        ):
+            user = session.get(User, link.user_id)
+            if user is not None and access_policy.is_case_party(user, case):
+                outbox.notify_user(
+                    session, "confirmation_requested", user, case=case, role=row.role_label
+                )
 
 
 def withdraw(session: Session, applicant: User, case_no: str, reason: str) -> Case:
@@ -97,5 +122,16 @@ def withdraw(session: Session, applicant: User, case_no: str, reason: str) -> Ca
 
 
 def my_cases(session: Session, applicant: User) -> list[Case]:
-    stmt = select(Case).where(Case.applicant_id == applicant.id).order_by(Case.id.desc())
-    return list(session.scalars(stmt))
+    """The applicant's own cases, and those where a party they act for has a role."""
+    as_party = case_parties.case_ids_visible_as_party(session, applicant)
+    stmt = (
+        select(Case)
+        .where(or_(Case.applicant_id == applicant.id, Case.id.in_(as_party)))
+        .order_by(Case.id.desc())
+    )
+    cases = list(session.scalars(stmt))
+    return [
+        c
+        for c in cases
+        if c.applicant_id == applicant.id or access_policy.is_case_party(applicant, c)
+    ]

@@ -19,6 +19,7 @@ from webapp.themes.models import ThemeVersion
 
 if TYPE_CHECKING:
     from webapp.front_desk.models import MaterialGap
+    from webapp.parties.models import CaseParty
 
 __all__ = ["Card", "Case", "CaseComment", "CaseNumberCounter", "CaseStatus", "CaseTask"]
 
@@ -138,6 +139,8 @@ class Case(Base):
     applicant: Mapped[User] = relationship()
     tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id")
     gaps: Mapped[list[MaterialGap]] = relationship(back_populates="case", order_by="MaterialGap.id")
+    # Its parties (当事人) in their roles; rows are added by parties/case_parties.py.
+    parties: Mapped[list[CaseParty]] = relationship(order_by="CaseParty.id", viewonly=True)
     comments: Mapped[list[CaseComment]] = relationship(
         back_populates="case", order_by="CaseComment.id"
     )

@@ -21,6 +21,7 @@ from webapp.accounts.models import Department, User
 from webapp.audit import trail
 from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.deadlines import limits
+from webapp.notifications import outbox
 from webapp.themes.published import published_theme
 
 
@@ -109,6 +110,9 @@ def _opened(session: Session, case: Case, row: CaseTask, share: Decimal, departm
             "due_at": row.due_at.isoformat() if row.due_at else None,
         },
     )
+    if row.kind == TaskKind.DELIVERY:
+        # Every item is done: the results wait at the one exit (统一出件).
+        outbox.notify_case(session, "result_ready", case)
 
 
 def reschedule_open_tasks(case: Case) -> None:

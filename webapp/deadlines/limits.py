@@ -241,7 +241,18 @@ def next_check(case: Case, now: dt.datetime, timer_at: dt.datetime | None) -> dt
         for gap in case.gaps:
             if gap.received_at is None and gap.overdue_at is None:
                 instants.append(gap_deadline(gap.promised_date))
+                if gap.reminded_at is None:
+                    instants.append(gap_reminder_at(gap.promised_date))
     return min((i for i in instants if i is not None), default=None)
+
+
+# "容缺 date near": the applicant is reminded this long before a promised date, at 9:00.
+GAP_REMINDER_DAYS = 2
+
+
+def gap_reminder_at(promised: dt.date) -> dt.datetime:
+    day = promised - dt.timedelta(days=GAP_REMINDER_DAYS)
+    return dt.datetime.combine(day, dt.time(9), CHINA_TZ)
 
 
 def gap_deadline(promised: dt.date) -> dt.datetime:

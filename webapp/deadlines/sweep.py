@@ -22,6 +22,7 @@ from webapp.cases.models import Case
 from webapp.cases.steps import engine_step
 from webapp.clock import now as clock_now
 from webapp.deadlines import limits
+from webapp.notifications import outbox
 
 RECHECK = dt.timedelta(minutes=1)
 FAILED_RETRY = dt.timedelta(hours=1)
@@ -43,6 +44,21 @@ def due_cases(session: Session, now: dt.datetime, limit: int) -> list[Case]:
 def check_case(session: Session, case: Case, now: dt.datetime) -> None:
     """Bring one case up to `now`: timers, cards, 容缺 promises, next check."""
     for gap in case.gaps:
+        if (
+            gap.received_at is None
+            and gap.overdue_at is None
+            and gap.reminded_at is None
+            and now >= limits.gap_reminder_at(gap.promised_date)
+            and now < limits.gap_deadline(gap.promised_date)
+        ):
+            gap.reminded_at = now
+            outbox.notify_case(
+                session,
+                "gap_due_soon",
+                case,
+                material=gap.material_name,
+                date=gap.promised_date.isoformat(),
+            )
         if (
             gap.received_at is None
             and gap.overdue_at is None

@@ -30,13 +30,15 @@ from webapp.cases.lookup import own_case_for
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
 from webapp.cases.steps import engine_step
 from webapp.cases.tasks import decision_data, mark_done, reschedule_open_tasks
-from webapp.clock import now, today
+from webapp.clock import CHINA_TZ, now, today
 from webapp.deadlines import limits
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.front_desk.models import MaterialGap
 from webapp.instruments import case_instruments
 from webapp.materials import hand_in
 from webapp.materials.files import files_of
+from webapp.notifications import outbox
+from webapp.parties import case_parties
 
 
 def latest_gap_date(case: Case, at: dt.datetime) -> dt.date:
@@ -71,6 +73,11 @@ def accept(
     received on paper nor 容缺 — a case is never accepted with a material simply absent.
     """
     case, task = lock_window_task(session, actor, task_id, TaskKind.ACCEPTANCE)
+    waiting = case_parties.unconfirmed_sides(case)
+    if waiting:
+        # 不动产登记暂行条例 §14: a joint application is the act of both sides.
+        names = "、".join(s.label for s in waiting)
+        raise Conflict(f"共同申请须双方各自用本人账号确认后方可受理，尚未确认：{names}")
     at = now()
     hand_in.record_paper_received(session, actor, case, paper_received, at)
     recorded = _record_gaps(session, actor, case, gaps, at) if gaps else []
@@ -112,6 +119,10 @@ def accept(
                 "promised_at": case.promised_at.isoformat() if case.promised_at else None,
             },
         )
+        promised = (
+            case.promised_at.astimezone(CHINA_TZ).date().isoformat() if case.promised_at else "—"
+        )
+        outbox.notify_case(session, "accepted", case, promised=promised)
     case_instruments.issue_acceptance(session, actor, case, recorded)
     return task
 
@@ -181,6 +192,7 @@ def refuse(session: Session, actor: User, task_id: int, reason: str) -> CaseTask
             session, actor, "case.refused", case=case, task=task, before=before,
             after={"case_status": case.status, "reason": reason},
         )  # fmt: skip
+        outbox.notify_case(session, "refused", case, reason=reason)
     case_instruments.issue_refusal(session, actor, case, reason)
     return task
 
@@ -229,6 +241,11 @@ def request_correction(
     limits.pause(session, case, "correction", at)
     reschedule_open_tasks(case)
     case.next_check_at = limits.next_check(case, at, None)
+    asked = [f["label"] for f in case.correction["fields"]]
+    asked += [m["name"] for m in case.correction["materials"]]
+    outbox.notify_case(
+        session, "correction_requested", case, items="、".join(asked), note=note or "无"
+    )
     case_instruments.issue_correction(session, actor, case)
     return task
 
@@ -258,7 +275,18 @@ def resubmit(session: Session, applicant: User, case_no: str, answers: dict) -> 
         )  # fmt: skip
         limits.resume(session, case, "correction", at)
         reschedule_open_tasks(case)
+    if changed:
+        for row in case_parties.ask_again(session, applicant, case):
+            _ask_to_confirm(session, case, row)
     return case
+
+
+def _ask_to_confirm(session: Session, case: Case, row) -> None:
+    for user in outbox.case_recipients(session, case):
+        if any(link.party_id == row.party_id for link in user.party_links):
+            outbox.notify_user(
+                session, "confirmation_requested", user, case=case, role=row.role_label
+            )
 
 
 def correction_materials_missing(session: Session, case: Case) -> list[dict]:

@@ -26,5 +26,7 @@ class MaterialGap(Base):
     received_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     overdue_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # When the applicant was reminded that the promised date is near (容缺 date near).
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     case: Mapped[Case] = relationship(back_populates="gaps")

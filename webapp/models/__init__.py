@@ -4,7 +4,7 @@ Importing this package registers every table on `Base.metadata` (alembic's env a
 app factory do); code may import a model from here or from its domain's `models` module.
 """
 
-from webapp.accounts.models import Department, LoginSession, Role, RoleGrant, User
+from webapp.accounts.models import Department, LoginSession, OneTimeCode, Role, RoleGrant, User
 from webapp.applications.models import ApplicationDraft
 from webapp.audit.models import AuditChainHead, AuditEvent
 from webapp.cases.models import (
@@ -21,12 +21,20 @@ from webapp.front_desk.models import MaterialGap
 from webapp.instruments.models import Instrument
 from webapp.licences.models import ELicence
 from webapp.materials.models import MaterialBlob, MaterialFile, PaperMaterial
+from webapp.notifications.models import Message, OutboxMessage
+from webapp.parties.models import CaseParty, Party, PartyAccount
 from webapp.rate_limits.models import RateLimitWindow
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 from webapp.working_calendar.models import CalendarDay, CalendarYear
 
 __all__ = [
     "ApplicationDraft",
+    "CaseParty",
+    "Message",
+    "OneTimeCode",
+    "OutboxMessage",
+    "Party",
+    "PartyAccount",
     "AuditChainHead",
     "AuditEvent",
     "Card",

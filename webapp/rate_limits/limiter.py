@@ -38,6 +38,17 @@ LOGIN_PER_ACCOUNT = Limit(
 LOGIN_PER_ADDRESS = Limit(
     "login-address", 50, dt.timedelta(minutes=15), "登录失败次数过多，请 15 分钟后再试"
 )
+# One-time codes by SMS: one a minute and five an hour per mobile (texts cost money and
+# annoy the owner of a number typed by someone else), twenty an hour per client address.
+CODE_PER_MOBILE_MINUTE = Limit(
+    "code-mobile-minute", 1, dt.timedelta(minutes=1), "验证码已发送，请 1 分钟后再重新获取"
+)
+CODE_PER_MOBILE = Limit(
+    "code-mobile", 5, dt.timedelta(hours=1), "该手机号获取验证码过于频繁，请 1 小时后再试"
+)
+CODE_PER_ADDRESS = Limit(
+    "code-address", 20, dt.timedelta(hours=1), "获取验证码过于频繁，请 1 小时后再试"
+)
 
 # The public 办件查询. Per address: every query counts, enough for a family or a hall's
 # kiosk, far too few to walk through case numbers. Per case number: wrong codes only, so a

@@ -93,6 +93,9 @@ class PublishedTheme:
     acceptance_days: Decimal = DEFAULT_DESK_DAYS  # 受理, working days
     delivery_days: Decimal = DEFAULT_DESK_DAYS  # 出件, working days
     settings: tuple[LocalSetting, ...] = ()  # local thresholds the guidance table reads
+    # 共同申请 (不动产登记暂行条例 §14): repeating group key → party role (seller, buyer);
+    # empty when one applicant alone may apply.
+    joint_application: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def guided(self) -> bool:
@@ -164,6 +167,7 @@ def load_published_theme(
             LocalSetting(s["name"], s["label"], Decimal(s["value"]), s["unit"], s["description"])
             for s in definition.get("settings", [])
         ),
+        joint_application=MappingProxyType(dict(definition.get("joint_application") or {})),
     )
 
 

@@ -57,6 +57,7 @@ def definition_document(definition, catalog) -> dict:
         "acceptance_days": str(definition.acceptance_days),
         "delivery_days": str(definition.delivery_days),
         "settings": [setting.to_dict() for setting in definition.settings],
+        "joint_application": dict(definition.joint_application),  # group key → party role
         "variables": dict(definition.variables),  # BPMN variable → item code
         "questions": list(definition.question_keys),  # field keys, in asking order
         "question_variables": dict(definition.questions),  # guidance variable → field key

@@ -10,11 +10,13 @@ from werkzeug.datastructures import MultiDict
 
 from webapp import access_policy
 from webapp.access_policy import Function
+from webapp.accounts import registration
 from webapp.applications import drafts
 from webapp.audit import trail
 from webapp.cases import lifecycle, submissions
 from webapp.cases.case_forms import case_form, case_licences, case_materials, visible_sections
-from webapp.cases.lookup import own_case_for
+from webapp.cases.locking import lock_case
+from webapp.cases.lookup import case_for, own_case_for
 from webapp.cases.next_steps import next_step
 from webapp.cases.progress import item_progress
 from webapp.db import db_session
@@ -23,6 +25,7 @@ from webapp.front_desk import acceptance
 from webapp.instruments import issuing
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
+from webapp.parties import case_parties
 from webapp.themes import theme_forms
 from webapp.themes.lookup import get_theme, latest_version, list_themes
 from webapp.themes.published import published_theme
@@ -105,7 +108,9 @@ def apply(code: str):
     if decision.errors:
         errors = {e["key"]: e["message"] for e in decision.errors}
         return _render_guide(theme, version, answers, errors, 422)
-    return render_form(theme, version, answers, {}, 200)
+    # A fresh form starts from the profile's identity (the applicant may change it).
+    prefill = {k: v for k, v in registration.profile_answers(current_user).items() if k in form}
+    return render_form(theme, version, {**prefill, **answers}, {}, 200)
 
 
 def _query_answer(field):
@@ -234,8 +239,21 @@ def continue_draft(draft_id: int):
 @bp.get("/cases/<case_no>")
 @requires(Function.APPLY)
 def case_page(case_no: str):
-    case = own_case_for(db_session(), current_user, case_no)
+    # Its applicant, or an account acting for one of its parties (read-only).
+    case = case_for(db_session(), current_user, case_no)
     return render_case(case, {}, 200)
+
+
+@bp.post("/cases/<case_no>/confirm")
+@requires(Function.APPLY)
+def confirm(case_no: str):
+    """共同申请: the other side confirms the application with their own account."""
+    session = db_session()
+    case = lock_case(session, case_for(session, current_user, case_no).id)
+    case_parties.confirm(session, current_user, case)
+    session.commit()
+    flash(f"您已确认办件 {case_no} 的共同申请")
+    return redirect(url_for("applicant.case_page", case_no=case_no))
 
 
 def render_case(case, errors: dict, status: int, template: str = "applicant/case.html"):
@@ -258,6 +276,11 @@ def render_case(case, errors: dict, status: int, template: str = "applicant/case
         can_declare_paper=access_policy.can_declare_paper(current_user, case),
         can_withdraw=access_policy.can_withdraw(current_user, case),
         can_correct=access_policy.can_correct(current_user, case),
+        can_confirm=access_policy.can_confirm(current_user, case),
+        is_own=access_policy.is_own_case(current_user, case),
+        parties=case.parties,
+        my_parties={link.party_id for link in current_user.party_links},
+        joint_sides=case_parties.joint_sides(case),
     ), status
 
 

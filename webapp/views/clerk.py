@@ -27,6 +27,7 @@ from webapp.http_headers import xml_document
 from webapp.instruments import issuing
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
+from webapp.parties import case_parties
 from webapp.themes.lookup import list_themes
 from webapp.themes.published import published_theme
 from webapp.workbench import claims, inbox
@@ -105,6 +106,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         errors=errors,
         sections=visible_sections(current_user, case),
         whole_case=access_policy.sees_whole_case(current_user, case),
+        joint_sides=case_parties.joint_sides(case),
         steps=item_progress(case),
         timeline=trail.case_timeline(session, case, current_user),
         instruments=issuing.instruments_of(session, case)

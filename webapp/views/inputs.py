@@ -315,3 +315,36 @@ class CaseQueryInput(Schema):
 
     no = Text(load_default="", validate=validate.Length(max=32))
     code = Text(load_default="", validate=validate.Length(max=16))
+# --- applicants' own accounts (registration, password reset, notification channels) ---
+
+MOBILE = validate.Regexp(r"^1[3-9]\d{9}$", error="请填写 11 位中国大陆手机号")
+
+
+class RegisterCodeInput(StrictSchema):
+    name = Text(required=True, validate=validate.Length(min=1, max=32))
+    id_number = Text(required=True, validate=validate.Length(min=15, max=18))
+    mobile = Text(required=True, validate=MOBILE)
+
+
+class RegisterInput(RegisterCodeInput):
+    code = Text(required=True, validate=validate.Regexp(r"^\d{6}$", error="验证码为 6 位数字"))
+    password = Text(required=True, validate=validate.Length(min=1, max=256))
+    confirm_password = Text(required=True, validate=validate.Length(min=1, max=256))
+
+
+class ResetCodeInput(StrictSchema):
+    mobile = Text(required=True, validate=MOBILE)
+
+
+class ResetInput(ResetCodeInput):
+    code = Text(required=True, validate=validate.Regexp(r"^\d{6}$", error="验证码为 6 位数字"))
+    new_password = Text(required=True, validate=validate.Length(min=1, max=256))
+    confirm_password = Text(required=True, validate=validate.Length(min=1, max=256))
+
+
+class ChannelsInput(StrictSchema):
+    channels = fields.List(Text(validate=validate.OneOf(["in_app", "sms"])), load_default=list)
+
+
+def channels_form(form) -> dict:
+    return {"channels": form.getlist("channels")}

@@ -1,0 +1,136 @@
+"""Writing notifications: one outbox row per recipient and channel, in the caller's
+transaction (the transaction of the event it reports), each with its own idempotency key.
+
+Public functions (the shared piece every "tell the applicant / the department" reuses):
+- `notify_case(session, event, case, **variables)`: tell everyone the case concerns — its
+  submitter and the accounts of its parties (as the access policy lets them see it) — on
+  the channels each has chosen.
+- `notify_user(session, event, user, case=None, **variables)`: one account.
+- `send_code(session, mobile, code, purpose)`: a one-time code by SMS to a number.
+Templates are files per event (notifications/templates.py); SMS texts are masked.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp import access_policy
+from webapp.accounts.models import User
+from webapp.cases.models import Case
+from webapp.clock import now
+from webapp.notifications import templates
+from webapp.notifications.models import Channel, OutboxMessage, OutboxStatus
+from webapp.parties.models import PartyAccount
+
+# Events later issues may add to: each needs a template file of the same name.
+EVENTS = (
+    "received",
+    "confirmation_requested",
+    "accepted",
+    "correction_requested",
+    "refused",
+    "item_decided",
+    "result_ready",
+    "gap_due_soon",
+    "verification_code",
+)
+
+
+def channels_of(user: User) -> list[Channel]:
+    """The channels the user chose that can reach them (SMS needs a verified mobile)."""
+    chosen = set(user.notify_channels or [])
+    result = []
+    if Channel.IN_APP in chosen:
+        result.append(Channel.IN_APP)
+    if Channel.SMS in chosen and user.mobile and user.mobile_verified_at is not None:
+        result.append(Channel.SMS)
+    return result
+
+
+def case_recipients(session: Session, case: Case) -> list[User]:
+    """The submitter and every account acting for a party of the case that may see it."""
+    users = {case.applicant_id: session.get(User, case.applicant_id)}
+    party_ids = [p.party_id for p in case.parties]
+    if party_ids:
+        stmt = select(PartyAccount.user_id).where(PartyAccount.party_id.in_(party_ids))
+        for user_id in session.scalars(stmt):
+            user = session.get(User, user_id)
+            if user is not None and access_policy.is_case_party(user, case):
+                users.setdefault(user.id, user)
+    return [u for u in users.values() if u is not None and u.active]
+
+
+def notify_case(session: Session, event: str, case: Case, **variables) -> list[OutboxMessage]:
+    rows = []
+    for user in case_recipients(session, case):
+        rows += notify_user(session, event, user, case=case, **variables)
+    return rows
+
+
+def notify_user(
+    session: Session, event: str, user: User, case: Case | None = None, **variables
+) -> list[OutboxMessage]:
+    values = {"name": templates.mask_name(user.display_name), **variables}
+    if case is not None:
+        values.setdefault("case_no", case.case_no)
+        values.setdefault("theme", case.theme_version.theme.name)
+    rendered = templates.render(_templates_dir(), event, values)
+    rows = []
+    for channel in channels_of(user):
+        rows.append(
+            _write(
+                session,
+                event,
+                channel,
+                title=rendered.title,
+                body=rendered.sms if channel == Channel.SMS else rendered.body,
+                user=user,
+                mobile=user.mobile if channel == Channel.SMS else None,
+                case=case,
+            )
+        )
+    return rows
+
+
+def send_code(session: Session, mobile: str, code: str, purpose: str, minutes: int):
+    rendered = templates.render(
+        _templates_dir(),
+        "verification_code",
+        {"code": code, "purpose": purpose, "minutes": str(minutes)},
+    )
+    return _write(
+        session, "verification_code", Channel.SMS, title=rendered.title, body=rendered.sms,
+        user=None, mobile=mobile, case=None,
+    )  # fmt: skip
+
+
+def _write(session, event, channel, *, title, body, user, mobile, case) -> OutboxMessage:
+    at = now()
+    row = OutboxMessage(
+        key=uuid.uuid4().hex,
+        event=event,
+        channel=channel.value,
+        user_id=user.id if user is not None else None,
+        mobile=mobile,
+        case_id=case.id if case is not None else None,
+        title=title[:128],
+        body=body[:1000],
+        created_at=at,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _templates_dir():
+    # Services also run outside an app (scripts, benchmarks): the shipped templates then.
+    if has_app_context():
+        return current_app.config["NOTIFICATION_TEMPLATES_DIR"]
+    return templates.DEFAULT_DIR
