@@ -94,6 +94,11 @@ class Guidance:
         self.rules = rules
         self.variables = tuple(dict.fromkeys(i.expression for i in table.inputs))
 
+    @property
+    def settings(self) -> dict[str, Decimal]:
+        """The theme's local settings the cells may name (name → value)."""
+        return dict(self._settings)
+
     def decide(self, answers_by_variable: Mapping[str, Any]) -> tuple[str, ...]:
         """Selected item codes, in rule order, each once."""
         return tuple(dict.fromkeys(r.item for r in self.matching_rules(answers_by_variable)))

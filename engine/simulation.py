@@ -215,6 +215,14 @@ def _number_candidates(question: Question, cells: Sequence[str]) -> list[Any]:
     return [int(v) if integer else v for v in dict.fromkeys(kept)]
 
 
+def _with_settings(cell: str, settings: Mapping[str, Decimal]) -> str:
+    """The cell with each local setting it names written as its value (`> fire_check_min_area`
+    → `> 300`), so a threshold kept in the theme's settings gets its boundary values too."""
+    for name, value in settings.items():
+        cell = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w.])", str(value), cell)
+    return cell
+
+
 def answer_space(
     guidance: Guidance, questions: Sequence[Question]
 ) -> tuple[list[dict[str, Any]], int]:
@@ -223,7 +231,7 @@ def answer_space(
     for rule in guidance.rules:
         for variable, test in rule.conditions:
             if test is not None and variable in cells:
-                cells[variable].append(test)
+                cells[variable].append(_with_settings(test, guidance.settings))
     by_variable = {q.variable: answer_candidates(q, cells[q.variable]) for q in questions}
     names = list(by_variable)
     total = math.prod(len(v) for v in by_variable.values())

@@ -312,6 +312,8 @@ def _read_settings(theme: RecordReader, questions: Mapping[str, str]) -> tuple[L
         if label and value is not None and unit and description:
             settings.append(LocalSetting(str(name), label, value, unit, description))
     return tuple(settings)
+
+
 def _read_joint_application(theme: RecordReader, catalog: Catalog) -> dict[str, str]:
     raw = theme.raw("joint_application")
     if raw is None:

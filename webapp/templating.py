@@ -18,8 +18,8 @@ from webapp.cases.models import CASE_STATUS_LABELS
 from webapp.clock import CHINA_TZ
 from webapp.db import db_session
 from webapp.materials import files as material_files
-from webapp.working_calendar import arrangement
 from webapp.notifications import inbox
+from webapp.working_calendar import arrangement
 
 
 def _local_time(value: dt.datetime | str | None) -> str:

@@ -19,9 +19,9 @@ from flask import Flask, current_app
 from webapp.clock import today
 from webapp.db import WRITE_INTENT, db_session
 from webapp.deadlines import sweep as deadline_sweep
-from webapp.working_calendar import arrangement
 from webapp.notifications import delivery
 from webapp.notifications.sms import channel_from_config as sms_channel_from_config
+from webapp.working_calendar import arrangement
 
 log = logging.getLogger(__name__)
 

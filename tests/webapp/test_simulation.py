@@ -53,10 +53,11 @@ SHIPPED = {
     "enterprise-opening": (2, {4}),
     # 出生医学证明 0 → max(户口 0 → 社保卡 5 if chosen, 接种 0, 医保 0)
     "newborn": (4, {2, 7}),
-    # (营业执照 1 if not registered) → max(食品经营许可 5, 消防 3, 招牌 3, 排水 3)
-    "restaurant-opening": (16, {7, 8}),
-    # max(网签 0, 税费计核 1) → 缴税 0 → 转移登记 3 → 过户 0
-    "second-hand-housing": (16, {6}),
+    # (营业执照 1 or 个体工商户登记 0 (即办) if not registered) → max(食品经营许可 5, 消防 3,
+    # 招牌 3, 排水 3): 3 licence choices × fire × sign × sewage
+    "restaurant-opening": (24, {7, 8}),
+    # max(网签 0, 税费计核 1) → 缴税 0 → 转移登记 3 (→ 带押过户的抵押登记 1) → 过户 0
+    "second-hand-housing": (32, {6, 7}),
 }
 
 
@@ -78,9 +79,10 @@ def test_every_path_of_each_shipped_theme_ends(code):
 def test_restaurant_paths_follow_the_thresholds_with_boundary_values():
     report = _simulate("restaurant-opening")
     fire = [p for p in report.paths if "FIRE-GZJHCS" in p.selected]
-    # > 300 ㎡: 300.01 needs the fire check, 300 does not (both were tried).
+    # > 300 ㎡ (the county's setting, read by name): 300.01 needs the fire check, 300 does
+    # not (both were tried).
     assert all(p.answers["floor_area"] > 300 for p in fire)
-    assert len(fire) == 8
+    assert len(fire) == 12
     with_licence = [p for p in report.paths if "SAMR-QYSLDJ" in p.selected]
     assert {p.promised_days for p in with_licence} == {Decimal(8)}
     assert all(p.answers["registered"] is False for p in with_licence)
@@ -99,6 +101,21 @@ def test_answer_candidates_include_each_thresholds_boundaries_within_limits():
     kind = Question("kind", "类型", "enum", options=("a", "b"))
     assert answer_candidates(kind, ['"a"']) == ["a", "b"]
     assert answer_candidates(Question("x", "x", "boolean"), []) == [True, False]
+
+
+def test_thresholds_kept_as_local_settings_get_their_boundary_values():
+    from engine.simulation import answer_space
+
+    typed, _bpmn, dmn = _shipped("restaurant-opening")
+    guidance = theme_forms.compile_version_guidance(typed, dmn)
+    questions = [
+        Question("floor_area", "面积", "decimal", minimum=Decimal(1), decimals=2),
+        Question("seats", "座位", "integer", minimum=Decimal(0)),
+    ]
+    combos, _total = answer_space(guidance, questions)
+    # `> fire_check_min_area` (300) and `> sewage_min_seats` (75), read from the settings.
+    assert {c["floor_area"] for c in combos} >= {Decimal("300"), Decimal("300.01")}
+    assert {c["seats"] for c in combos} >= {75, 76}
 
 
 def test_promised_dates_follow_the_calendar_passed_in():
@@ -301,6 +318,7 @@ def test_an_answer_space_too_large_is_cut_and_said_so(monkeypatch):
 
     monkeypatch.setattr(simulation, "MAX_ANSWER_COMBINATIONS", 3)
     report = _simulate("restaurant-opening")
-    assert report.truncated and report.answer_combinations == 100
+    # registered 2 × operator form 2 × area 5 × sign 2 × seats 5
+    assert report.truncated and report.answer_combinations == 200
     # Tasks the cut-off answers would reach are not called unreachable.
     assert report.problems == []

@@ -315,6 +315,8 @@ class CaseQueryInput(Schema):
 
     no = Text(load_default="", validate=validate.Length(max=32))
     code = Text(load_default="", validate=validate.Length(max=16))
+
+
 # --- applicants' own accounts (registration, password reset, notification channels) ---
 
 MOBILE = validate.Regexp(r"^1[3-9]\d{9}$", error="请填写 11 位中国大陆手机号")
