@@ -99,7 +99,8 @@ def _latest(session, case_no, kind):
 def test_acceptance_with_a_gap_issues_the_notice_and_the_promise(session, submit_case, login):
     case_no = submit_case(housing_fund=False)["case_no"]
     window = login("window")
-    promised = today() + dt.timedelta(days=5)
+    # A 容缺 promise must fall within the case's committed completion (4 working days here).
+    promised = today() + dt.timedelta(days=2)
     _act(
         window,
         case_no,
