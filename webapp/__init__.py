@@ -34,7 +34,19 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
 
     from . import errors, http_headers
-    from .views import admin, api_views, applicant, auth, clerk, health, materials, modeler, notice
+    from .views import (
+        admin,
+        api_views,
+        applicant,
+        auth,
+        catalog,
+        clerk,
+        health,
+        materials,
+        modeler,
+        notice,
+        publications,
+    )
 
     errors.register(app)
     http_headers.register(app)
@@ -44,6 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(clerk.bp)
     app.register_blueprint(modeler.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(publications.bp)
+    app.register_blueprint(catalog.bp)
     app.register_blueprint(notice.bp)
     app.register_blueprint(materials.bp)
     for blueprint in api_views.blueprints:

@@ -17,6 +17,7 @@ from webapp.cases.models import (
     TaskKind,
     TaskStatus,
 )
+from webapp.catalog.models import CatalogItemRevision
 from webapp.front_desk.models import MaterialGap
 from webapp.licences.models import ELicence
 from webapp.materials.models import MaterialBlob, MaterialFile, PaperMaterial
@@ -28,6 +29,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Card",
+    "CatalogItemRevision",
     "Case",
     "CaseComment",
     "CaseNumberCounter",
