@@ -17,7 +17,7 @@ from webapp.models import AuditEvent, Case, CaseTask, Theme, ThemeVersion
 from webapp.themes.candidates import rebuilt_definition
 from webapp.themes.lookup import latest_version
 
-from .catalog_forms import ITEMS, item_file, item_form
+from .catalog_forms import ITEMS, item_file, item_form, page_form
 
 ITEM = "SAMR-QYSLDJ"  # 企业设立登记: used by 企业开办 and 开办餐饮店
 EDIT = f"/admin/catalog/{ITEM}"
@@ -48,6 +48,16 @@ def test_a_saved_draft_changes_nothing_until_published(login, session):
         select(AuditEvent).where(AuditEvent.action == "catalog.item_draft_saved")
     ).one()
     assert event.after["promised_days"] == 2 and event.before == {"promised_days": 1}
+
+
+@pytest.mark.parametrize("code", ["HEALTH-CSYXZM", ITEM, "FIRE-GZJHCS"])
+def test_the_editor_posted_as_shown_keeps_the_record_as_the_file_has_it(login, session, code):
+    admin = login("admin")
+    shown = admin.get(f"/admin/catalog/{code}").get_data(as_text=True)
+    saved = admin.post_form(f"/admin/catalog/{code}", page_form(shown))
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    draft = session.scalars(select(CatalogItemRevision)).one()
+    assert draft.document == item_file(code)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 // The publish page: the diagram in force and the one to publish, side by side, with the
-// elements bpmn-js-differ finds added (green), changed (amber) or removed (red).
+// elements bpmn-js-differ finds added (green), changed (amber), removed (red) or moved (blue).
 //
 // Expected markup:
 //
@@ -8,7 +8,8 @@
 //   <div class="bpmn-viewer" data-diff-side="after"></div>
 //   <ul id="diagram-changes"></ul>
 //
-// Exposed for tests: window.yjsDiagramDiff (Promise of {added, removed, changed} id lists);
+// Exposed for tests: window.yjsDiagramDiff (Promise of {added, removed, changed,
+// layoutChanged} id lists);
 // each container carries data-state="loading|ready|error".
 
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
@@ -18,6 +19,7 @@ const KINDS = [
   ['added', '新增', 'diff-added', 'after'],
   ['changed', '修改', 'diff-changed', 'after'],
   ['removed', '删除', 'diff-removed', 'before'],
+  ['layoutChanged', '调整位置', 'diff-layout', 'after'],
 ];
 
 async function load(container, xml) {
@@ -46,7 +48,7 @@ async function init() {
   const xml = JSON.parse(data.textContent);
   try {
     const [old, next] = await Promise.all([load(before, xml.before), load(after, xml.after)]);
-    const result = { added: [], removed: [], changed: [] };
+    const result = { added: [], removed: [], changed: [], layoutChanged: [] };
     if (old && next) {
       const changes = diff(old.getDefinitions(), next.getDefinitions());
       const list = document.getElementById('diagram-changes');
@@ -56,8 +58,8 @@ async function init() {
         const found = changes['_' + kind] || {};
         for (const [id, change] of Object.entries(found)) {
           const element = change.model || change;
-          if (element.$type === 'bpmn:SequenceFlow' || !registry.get(id)) {
-            continue; // flows follow their elements; labels and lanes are not highlighted
+          if (element.$type === 'bpmn:SequenceFlow' || !registry.get(id) || result.changed.includes(id)) {
+            continue; // flows follow their elements; a changed element is marked once
           }
           viewer.get('canvas').addMarker(id, marker);
           result[kind].push(id);

@@ -61,15 +61,20 @@ def edited_document(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
         old = {m.get("code"): m for m in base.get("materials", []) if isinstance(m, dict)}
         document["materials"] = [
             _without_empty({**old.get(m["code"], {}), "code": m["code"],
-                            **{k: m.get(k) for k in MATERIAL_EDITS}})
+                            **{k: m.get(k) for k in MATERIAL_EDITS}}, old.get(m["code"], {}))
             for m in changes["materials"]
         ]  # fmt: skip
     return document
 
 
-def _without_empty(entry: dict[str, Any]) -> dict[str, Any]:
-    # An optional attribute left blank is absent in the file, as an analyst would write it.
-    return {k: v for k, v in entry.items() if v is not None and v != ""}
+def _without_empty(entry: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    # An optional attribute left blank is absent in the file, as an analyst would write it;
+    # so is an unticked 容缺 the file never mentioned (false is its default).
+    return {
+        k: v
+        for k, v in entry.items()
+        if v is not None and v != "" and not (v is False and k == "tolerance" and k not in old)
+    }
 
 
 def save_item_draft(

@@ -309,12 +309,12 @@ class FeeInput(StrictSchema):
 
 
 class FieldUseInput(StrictSchema):
-    key = Text(required=True, validate=validate.Length(min=1, max=128))
+    key = Text(load_default="", validate=validate.Length(max=128))  # blank: row dropped
     required = fields.Boolean(load_default=False)
 
 
 class MaterialEditInput(StrictSchema):
-    code = Text(required=True, validate=validate.Length(min=1, max=64))
+    code = Text(load_default="", validate=validate.Length(max=64))  # blank: row dropped
     name = Text(load_default="", validate=validate.Length(max=200))
     source = Text(load_default="", validate=validate.Length(max=32))
     original_or_copy = Text(load_default="", validate=validate.Length(max=16))
