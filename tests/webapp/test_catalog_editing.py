@@ -12,6 +12,7 @@ from sqlalchemy import select
 from forms import load_catalog
 from forms.catalog import with_item_records
 from webapp.catalog.models import CatalogItemRevision, RevisionStatus
+from webapp.cli import main
 from webapp.domain_errors import Invalid
 from webapp.models import AuditEvent, Case, CaseTask, Theme, ThemeVersion
 from webapp.themes.candidates import rebuilt_definition
@@ -175,3 +176,22 @@ def test_the_record_in_force_exports_as_a_file_that_reads_back(login, tmp_path):
         (copy / "items" / path.name).write_text(path.read_text(encoding="utf-8"), "utf-8")
     (copy / "items" / f"{ITEM}.yaml").write_text(text, encoding="utf-8")
     assert load_catalog(copy).item(ITEM).promised_days == Decimal(2)
+
+
+def test_the_command_writes_published_records_back_as_files(app, login, tmp_path):
+    runner = app.test_cli_runner()
+    nothing = runner.invoke(main, ["export-catalog", "--to", str(tmp_path)])
+    assert "无需导出" in nothing.output and not list(tmp_path.rglob("*.yaml"))
+    admin = login("admin")
+    admin.post_form(EDIT, item_form(item_file(ITEM), promised_days=2))
+    admin.post_form("/admin/themes/enterprise-opening/publish", {"reason": "压缩时限"})
+
+    done = runner.invoke(main, ["export-catalog", "--to", str(tmp_path)], catch_exceptions=False)
+
+    assert done.exit_code == 0, done.output
+    (written,) = tmp_path.rglob("*.yaml")
+    assert written == tmp_path / "items" / f"{ITEM}.yaml"
+    assert yaml.safe_load(written.read_text(encoding="utf-8")) == {
+        **item_file(ITEM),
+        "promised_days": 2,
+    }
