@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
-from .cases import _advance, open_tasks
+from .cases import open_tasks, resume
 from .problems import CaseStepError
 from .serialization import CaseStateSerializer
 
@@ -100,7 +100,7 @@ def move_case(workflow: BpmnWorkflow, new_spec, new_subprocess_specs) -> None:
     spec_diff = SpecDiff(CaseStateSerializer().registry, workflow.spec, new_spec)
     migrate_workflow(WorkflowDiff(workflow, spec_diff), workflow, new_spec)
     workflow.subprocess_specs = new_subprocess_specs
-    _advance(workflow)
+    resume(workflow)
 
 
 def _copy(serializer: CaseStateSerializer, workflow: BpmnWorkflow) -> BpmnWorkflow:

@@ -7,7 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from webapp.models import AuditEvent, Case, Theme, ThemeVersion
-from webapp.themes.version_diff import diff_versions
+from webapp.themes.published import load_published_theme
+from webapp.themes.version_diff import Side, diff_versions
 
 from .catalog_forms import item_file, item_form
 
@@ -60,11 +61,9 @@ def test_the_review_shows_each_kind_of_change(login, session):
 
 
 def test_guidance_rows_added_and_removed_are_listed():
-    version = {"definition": None, "bpmn_xml": BPMN, "guidance_dmn": DMN}
-    # A table without its rules against the shipped one: every shipped rule is new.
-    definition = _current_definition()
-    before = {**version, "definition": definition, "guidance_dmn": None}
-    after = {**version, "definition": definition}
+    theme = load_published_theme(_current_definition())
+    # No table against the shipped one: every shipped rule is new.
+    before, after = Side(theme, BPMN, None), Side(theme, BPMN, DMN)
     diff = diff_versions(before, after)
     assert diff.guidance and {c.kind for c in diff.guidance} == {"added"}
     assert {c.key for c in diff.guidance} and not diff.items and not diff.diagram_changed

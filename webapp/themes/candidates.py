@@ -9,17 +9,18 @@ items, form, materials and notice exactly as an edited file would.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from forms import Catalog, CatalogInvalid, MergeConflict, ThemeDefinition, ThemeItem
+from forms import Catalog, CatalogInvalid, MergeConflict, ThemeDefinition
 from webapp.catalog import records
 from webapp.domain_errors import Invalid
 from webapp.themes.lookup import latest_draft, latest_version, list_themes
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
+from webapp.themes.published import item_codes as stored_item_codes
+from webapp.themes.published import theme_choices
 from webapp.themes.shipped import definition_document
 
 
@@ -48,28 +49,16 @@ class Candidate:
 
 
 def theme_definition(theme: Theme) -> ThemeDefinition:
-    """The theme's own choices (tasks, questions, variables), read back from its document."""
-    document = theme.definition
-    return ThemeDefinition(
-        code=document["code"],
-        name=document["name"],
+    """The theme's own choices, to rebuild its document with another catalog."""
+    return theme_choices(
+        theme.definition,
         lead_department=theme.lead_department.code if theme.lead_department else "",
         summary=theme.summary,
-        acceptance_task=document["acceptance_task"],
-        delivery_task=document["delivery_task"],
-        items=tuple(
-            ThemeItem(i["code"], i["task"], i.get("selected_by")) for i in document["items"]
-        ),
-        questions=dict(document.get("question_variables") or {}),
-        guidance_file=document.get("guidance"),
-        variables=dict(document.get("variables", {})),
-        on_denial=document.get("on_denial", "terminate"),
-        yellow_card_at=Decimal(str(document.get("yellow_card_at", "0.8"))),
     )
 
 
 def item_codes(theme: Theme) -> tuple[str, ...]:
-    return tuple(i["code"] for i in theme.definition["items"])
+    return stored_item_codes(theme.definition)
 
 
 def themes_using(session: Session, codes) -> list[Theme]:

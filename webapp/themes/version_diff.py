@@ -1,8 +1,8 @@
 """What changed between the version in force and the next one, as an admin reads it.
 
-Items, merged form fields and materials are compared on the definition documents both
-versions store (so versions published before catalog snapshots compare too); guidance
-rows on the compiled tables. The diagram is compared in the browser (bpmn-js-differ),
+Items, merged form fields and materials are compared on the typed themes both sides
+publish (so versions published before catalog snapshots compare too); guidance rows on
+the compiled tables. The diagram is compared in the browser (bpmn-js-differ),
 which can highlight the elements on the canvas.
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from engine.problems import ThemeInvalid
-from webapp.themes.published import load_published_theme
+from webapp.themes.published import PublishedTheme
 from webapp.themes.theme_forms import compile_version_guidance
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -92,53 +93,60 @@ class VersionDiff:
         )
 
 
-def diff_versions(
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any],
-) -> VersionDiff:
-    """Compare two versions given as {"definition", "bpmn_xml", "guidance_dmn",
-    "human_tasks"} (`before` None: a first version, everything is new)."""
-    old = before or {"definition": {}, "bpmn_xml": None, "guidance_dmn": None}
-    old_def, new_def = old["definition"], after["definition"]
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a version (or the one to publish), typed."""
+
+    theme: PublishedTheme
+    bpmn_xml: str | None
+    guidance_dmn: str | None
+
+
+def diff_versions(before: Side | None, after: Side) -> VersionDiff:
+    """What changes from `before` (None: a first version, everything is new) to `after`."""
+    empty: dict[str, dict] = {}
     return VersionDiff(
-        items=_compare(_items(old_def), _items(new_def), ITEM_ATTRIBUTES),
-        fields=_compare(_fields(old_def), _fields(new_def), FIELD_ATTRIBUTES),
-        materials=_compare(_materials(old_def), _materials(new_def), MATERIAL_ATTRIBUTES),
-        guidance=_compare(
-            _rules(old_def, old["guidance_dmn"]),
-            _rules(new_def, after["guidance_dmn"]),
-            {"conditions": "条件", "item": "选中事项", "description": "说明"},
-        ),
-        diagram_changed=old["bpmn_xml"] != after["bpmn_xml"],
-    )
+        items=_compare(_items(before.theme) if before else empty, _items(after.theme),
+                       ITEM_ATTRIBUTES),
+        fields=_compare(_fields(before.theme) if before else empty, _fields(after.theme),
+                        FIELD_ATTRIBUTES),
+        materials=_compare(_materials(before.theme) if before else empty,
+                           _materials(after.theme), MATERIAL_ATTRIBUTES),
+        guidance=_compare(_rules(before) if before else empty, _rules(after),
+                          {"conditions": "条件", "item": "选中事项", "description": "说明"}),
+        diagram_changed=(before.bpmn_xml if before else None) != after.bpmn_xml,
+    )  # fmt: skip
 
 
-def _items(definition: Mapping[str, Any]) -> dict[str, dict]:
-    notice = definition.get("notice") or {}
-    facts = {i["code"]: dict(i) for i in notice.get("items", [])}
-    for item in definition.get("items", []):
-        facts.setdefault(item["code"], {}).update(
-            {k: item[k] for k in ("name", "department_name", "legal_days", "promised_days")
-             if k in item}
-        )  # fmt: skip
+def _items(theme: PublishedTheme) -> dict[str, dict]:
+    facts = {i["code"]: dict(i) for i in theme.notice.to_dict()["items"]} if theme.notice else {}
+    for item in theme.items:
+        facts.setdefault(item.code, {}).update(
+            name=item.name,
+            department_name=item.department_name,
+            legal_days=_days(item.legal_days),
+            promised_days=_days(item.promised_days),
+        )
     return facts
 
 
-def _fields(definition: Mapping[str, Any]) -> dict[str, dict]:
-    form = definition.get("form") or {}
-    return {f["key"]: f for f in form.get("fields", [])}
+def _days(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
-def _materials(definition: Mapping[str, Any]) -> dict[str, dict]:
-    materials = definition.get("materials") or {}
-    return {m["code"]: m for m in materials.get("materials", [])}
+def _fields(theme: PublishedTheme) -> dict[str, dict]:
+    return {f["key"]: f for f in theme.form.to_dict()["fields"]}
 
 
-def _rules(definition: Mapping[str, Any], dmn: str | None) -> dict[str, dict]:
-    if not definition or not dmn:
+def _materials(theme: PublishedTheme) -> dict[str, dict]:
+    return {m["code"]: m for m in theme.materials.to_dict()["materials"]}
+
+
+def _rules(side: Side) -> dict[str, dict]:
+    if not side.guidance_dmn:
         return {}
     try:
-        guidance = compile_version_guidance(load_published_theme(definition), dmn)
+        guidance = compile_version_guidance(side.theme, side.guidance_dmn)
     except ThemeInvalid:
         return {}
     if guidance is None:

@@ -13,7 +13,8 @@ from webapp.domain_errors import Conflict, Invalid, NotFound, ServiceError
 from webapp.themes import publications
 from webapp.themes.candidates import candidate, carried_along
 from webapp.themes.lookup import get_theme, latest_version, versions
-from webapp.themes.version_diff import diff_versions
+from webapp.themes.published import load_published_theme, published_theme
+from webapp.themes.version_diff import Side, diff_versions
 
 from .guards import requires
 from .inputs import MoveCasesInput, PublicationInput, load_or_errors
@@ -36,20 +37,12 @@ def _review_page(code: str, errors: dict | None = None, reason: str = "", status
         planned, others, problem = None, [], exc
     diff = None
     if planned is not None:
-        before = planned.current
+        current = planned.current
         diff = diff_versions(
-            {
-                "definition": before.definition,
-                "bpmn_xml": before.bpmn_xml,
-                "guidance_dmn": before.guidance_dmn,
-            }
-            if before is not None
+            Side(published_theme(current), current.bpmn_xml, current.guidance_dmn)
+            if current is not None
             else None,
-            {
-                "definition": planned.definition,
-                "bpmn_xml": planned.bpmn_xml,
-                "guidance_dmn": planned.guidance_dmn,
-            },
+            Side(load_published_theme(planned.definition), planned.bpmn_xml, planned.guidance_dmn),
         )
     return render_template(
         "admin/review.html",
