@@ -138,6 +138,7 @@ admin.publish                      POST   login     403      403  403    403  40
 # running cases to the newest version: admins only.
 publications.review                GET    login     403      403  403    403  403 403    ok
 publications.publish               POST   login     403      403  403    403  403 403    ok
+publications.diagram               GET    login     403      403  403    403  403 403    ok
 publications.roll_back             POST   login     403      403  403    403  403 403    ok
 publications.cases                 GET    login     403      403  403    403  403 403    ok
 publications.move                  POST   login     403      403  403    403  403 403    ok
@@ -206,6 +207,7 @@ class World:
             "user_id": self.samr_colleague_id,
             "item_code": "SAMR-QYSLDJ",
             "number": 1,
+            "which": "next",
             # Two kinds of draft share the name: the diagram drafts admins publish, and an
             # applicant's application draft.
             "draft_id": self.theme_draft_id

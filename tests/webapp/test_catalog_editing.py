@@ -195,3 +195,16 @@ def test_the_command_writes_published_records_back_as_files(app, login, tmp_path
         **item_file(ITEM),
         "promised_days": 2,
     }
+
+
+def test_a_discarded_draft_leaves_nothing_to_publish(login, session):
+    admin = login("admin")
+    admin.post_form(EDIT, item_form(item_file(ITEM), promised_days=2))
+    assert 'data-key="SAMR-QYSLDJ"' in admin.get("/admin/themes/enterprise-opening/publish").text
+
+    assert admin.post_form(f"{EDIT}/discard", {}).status_code == 302
+    review = admin.get("/admin/themes/enterprise-opening/publish").get_data(as_text=True)
+    assert 'id="nothing-to-publish"' in review
+    assert admin.post_form(f"{EDIT}/discard", {}).status_code == 409
+    (revision,) = session.scalars(select(CatalogItemRevision))
+    assert revision.status == RevisionStatus.SUPERSEDED

@@ -46,8 +46,13 @@ def test_the_review_shows_each_kind_of_change(login, session):
     page = admin.get(REVIEW)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    # The diagram: both versions for the browser's differ (the viewer test highlights them).
-    assert 'id="diagram-versions"' in html and "单位参保登记（社保）" in html
+    # The diagram: both versions for the browser's differ (the e2e test sees the highlights).
+    assert 'data-diff-side="before"' in html and 'data-diff-side="after"' in html
+    current = admin.get("/admin/themes/enterprise-opening/publish/current.bpmn")
+    following = admin.get("/admin/themes/enterprise-opening/publish/next.bpmn")
+    assert current.get_data(as_text=True) == BPMN
+    assert following.get_data(as_text=True) == RENAMED
+    assert following.headers["Content-Security-Policy"].startswith("sandbox;")
     items = html.split('id="diff-items"')[1].split("</section>")[0]
     assert 'data-key="SAMR-QYSLDJ"' in items and "<del>1</del> → <ins>2</ins>" in items
     fields = html.split('id="diff-fields"')[1].split("</section>")[0]

@@ -1,11 +1,10 @@
 // The publish page: the diagram in force and the one to publish, side by side, with the
 // elements bpmn-js-differ finds added (green), changed (amber), removed (red) or moved (blue).
 //
-// Expected markup:
+// Expected markup (no data-xml-url on "before": there is no version in force yet):
 //
-//   <script type="application/json" id="diagram-versions">{"before": "<xml…>", "after": "<xml…>"}</script>
-//   <div class="bpmn-viewer" data-diff-side="before"></div>
-//   <div class="bpmn-viewer" data-diff-side="after"></div>
+//   <div class="bpmn-viewer" data-diff-side="before" data-xml-url="/…/current.bpmn"></div>
+//   <div class="bpmn-viewer" data-diff-side="after" data-xml-url="/…/next.bpmn"></div>
 //   <ul id="diagram-changes"></ul>
 //
 // Exposed for tests: window.yjsDiagramDiff (Promise of {added, removed, changed,
@@ -22,13 +21,23 @@ const KINDS = [
   ['layoutChanged', '调整位置', 'diff-layout', 'after'],
 ];
 
-async function load(container, xml) {
-  const viewer = new NavigatedViewer({ container });
-  if (!xml) {
+async function fetchXml(url) {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) {
+    throw new Error('流程图无法获取（HTTP ' + response.status + '）');
+  }
+  return response.text();
+}
+
+async function load(container) {
+  container.dataset.state = 'loading';
+  if (!container.dataset.xmlUrl) {
     container.dataset.state = 'ready';
     container.textContent = '（无）';
     return null;
   }
+  const xml = await fetchXml(container.dataset.xmlUrl);
+  const viewer = new NavigatedViewer({ container });
   await viewer.importXML(xml);
   viewer.get('canvas').zoom('fit-viewport', 'auto');
   return viewer;
@@ -39,15 +48,13 @@ function label(element, id) {
 }
 
 async function init() {
-  const data = document.getElementById('diagram-versions');
   const before = document.querySelector('[data-diff-side="before"]');
   const after = document.querySelector('[data-diff-side="after"]');
-  if (!data || !before || !after) {
+  if (!before || !after) {
     return null;
   }
-  const xml = JSON.parse(data.textContent);
   try {
-    const [old, next] = await Promise.all([load(before, xml.before), load(after, xml.after)]);
+    const [old, next] = await Promise.all([load(before), load(after)]);
     const result = { added: [], removed: [], changed: [], layoutChanged: [] };
     if (old && next) {
       const changes = diff(old.getDefinitions(), next.getDefinitions());
@@ -84,6 +91,13 @@ async function init() {
     console.error('diagram diff failed', err);
     for (const container of [before, after]) {
       container.dataset.state = 'error';
+    }
+    const list = document.getElementById('diagram-changes');
+    if (list) {
+      const item = document.createElement('li');
+      item.setAttribute('role', 'alert');
+      item.textContent = '流程图比较失败：' + ((err && err.message) || String(err));
+      list.appendChild(item);
     }
     return null;
   }

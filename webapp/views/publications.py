@@ -10,6 +10,7 @@ from webapp.access_policy import Function
 from webapp.cases import moving
 from webapp.db import db_session
 from webapp.domain_errors import Conflict, Invalid, NotFound, ServiceError
+from webapp.http_headers import xml_document
 from webapp.themes import publications
 from webapp.themes.candidates import candidate, carried_along
 from webapp.themes.lookup import get_theme, latest_version, versions
@@ -62,6 +63,22 @@ def review(code: str):
     """What publishing would change: diagram, guidance rows, items, form fields, materials,
     and the other themes an edited item carries along."""
     return _review_page(code)
+
+
+@bp.get("/<code>/publish/<any(current, next):which>.bpmn")
+@requires(Function.PUBLISH)
+def diagram(code: str, which: str):
+    """The diagram in force, or the one the review would publish, for the page's differ."""
+    session = db_session()
+    theme = get_theme(session, code)
+    if which == "current":
+        version = latest_version(session, theme)
+        xml = version.bpmn_xml if version is not None else None
+    else:
+        xml = candidate(session, theme, _processes_dir()).bpmn_xml
+    if xml is None:
+        raise NotFound("该主题还没有流程图")
+    return xml_document(xml, f"{code}-{which}.bpmn")
 
 
 @bp.post("/<code>/publish")
