@@ -141,3 +141,21 @@ def test_only_admins_move_cases(login, submit_case):
     submit_case()
     for user in ("window", "analyst", "zhangsan"):
         assert login(user).post_form(f"{CASES}/move", {}).status_code == 403
+
+
+def test_a_case_that_moved_on_since_the_report_is_checked_again_when_moved(
+    login, submit_case, session
+):
+    case_no = submit_case()["case_no"]  # 综合受理 waits: movable to the 受理复核 diagram
+    _publish(login, PRECHECK)
+    admin = login("admin")
+    assert f'data-case="{case_no}" data-movable="yes"' in admin.get(CASES).get_data(as_text=True)
+    _accept(login, case_no)  # meanwhile the window accepts it: no longer movable
+
+    refused = admin.post_form(f"{CASES}/move", {"case_no": case_no})
+
+    assert refused.status_code == 302
+    page = admin.get(CASES).get_data(as_text=True)
+    assert f"办件 {case_no} 不能迁移：已办理的“综合受理”" in page
+    assert _case(session, case_no).theme_version.number == 1
+    assert not session.scalars(select(AuditEvent).where(AuditEvent.action == "case.moved")).all()
