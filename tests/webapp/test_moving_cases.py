@@ -89,6 +89,10 @@ def test_waiting_cases_move_and_cases_past_the_change_are_refused_with_reasons(
         "admin",
     )
 
+    # The applicant reads it in plain words on the case page.
+    own_page = login("zhangsan").get(f"/applicant/cases/{waiting}").get_data(as_text=True)
+    assert "办件转入更新后的办理流程继续办理" in own_page
+
     # The moved case goes on on the new diagram: after 综合受理 comes 受理复核.
     _accept(login, waiting)
     open_names = {t.name for t in _case(session, waiting).tasks if t.status == TaskStatus.OPEN}
