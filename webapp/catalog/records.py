@@ -4,6 +4,7 @@ the revisions admins saved in the browser on top, read through `forms`' own read
 from __future__ import annotations
 
 from collections.abc import Collection
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,27 @@ from sqlalchemy.orm import Session
 from forms import Catalog, load_catalog
 from forms.catalog import item_documents, with_item_records
 from webapp.catalog.models import CatalogItemRevision, RevisionStatus
+from webapp.process_cache import ProcessCache
+
+# The files change only with a deployment (or a test's copy): read and checked once per
+# process and content, not on every page of the editor.
+_FILES: ProcessCache[tuple[Catalog, dict[str, dict[str, Any]]]] = ProcessCache(
+    "catalog files", maxsize=8
+)
 
 
 def catalog_root(processes_dir: Path) -> Path:
     return Path(processes_dir) / "catalog"
+
+
+def _files(processes_dir: Path) -> tuple[Catalog, dict[str, dict[str, Any]]]:
+    root = catalog_root(processes_dir)
+    stamp = tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(root.rglob("*.yaml"))
+    )
+    return _FILES.get(
+        (str(root.resolve()), stamp), lambda: (load_catalog(root), item_documents(root))
+    )
 
 
 def newest_revisions(session: Session, status: RevisionStatus) -> dict[str, CatalogItemRevision]:
@@ -36,7 +54,7 @@ def pending_drafts(session: Session) -> dict[str, CatalogItemRevision]:
 
 def documents_in_force(session: Session, processes_dir: Path) -> dict[str, dict[str, Any]]:
     """Item code → record as published: the file's, or the newest published revision's."""
-    documents = item_documents(catalog_root(processes_dir))
+    documents = deepcopy(_files(processes_dir)[1])  # callers may edit what they get
     for code, revision in newest_revisions(session, RevisionStatus.PUBLISHED).items():
         documents[code] = dict(revision.document)
     return documents
@@ -56,7 +74,7 @@ def draft_documents(
 def catalog_in_force(session: Session, processes_dir: Path) -> Catalog:
     """The files' catalog with the published revisions; raises CatalogInvalid."""
     revisions = newest_revisions(session, RevisionStatus.PUBLISHED)
-    base = load_catalog(catalog_root(processes_dir))
+    base = _files(processes_dir)[0]
     return with_item_records(base, {c: r.document for c, r in revisions.items()})
 
 
@@ -68,5 +86,5 @@ def catalog_with_drafts(
     revisions.update(
         {c: r for c, r in pending_drafts(session).items() if codes is None or c in codes}
     )
-    base = load_catalog(catalog_root(processes_dir))
+    base = _files(processes_dir)[0]
     return with_item_records(base, {c: r.document for c, r in revisions.items()})
