@@ -105,6 +105,11 @@ def element_progress(workflow: BpmnWorkflow) -> dict[str, list[str]]:
     return {"completed": sorted(completed - active), "active": sorted(active)}
 
 
+def resume(workflow: BpmnWorkflow) -> None:
+    """Run the engine until only people's tasks and timers wait (after a case moved)."""
+    _advance(workflow)
+
+
 def _advance(workflow: BpmnWorkflow) -> None:
     # A restored case may have timers registered before they are reached (timers.py);
     # do_engine_steps polls timers, so unregister those first.

@@ -170,3 +170,41 @@ def _check_materials_across_items(
             else:
                 continue
             problems.append(CatalogProblem(rel, message, item=item.code, field=material.code))
+
+
+def item_documents(root: Path) -> dict[str, dict[str, Any]]:
+    """Each item file's record as written (code → mapping), for editing and comparing.
+
+    Files that cannot be read are left out: `load_catalog` is what reports them.
+    """
+    documents: dict[str, dict[str, Any]] = {}
+    for path in sorted((Path(root) / "items").glob("*.yaml")):
+        data = read_yaml(path, ProblemList(f"items/{path.name}"))
+        if isinstance(data, Mapping) and isinstance(data.get("code"), str):
+            documents[data["code"]] = dict(data)
+    return documents
+
+
+def with_item_records(catalog: Catalog, documents: Mapping[str, Any]) -> Catalog:
+    """`catalog` with these item records (code → record as in an item file) in place of
+    its own, read and checked by exactly the rules `load_catalog` applies to the files.
+
+    Raises CatalogInvalid with every problem, each naming `items/<code>.yaml`.
+    """
+    if not documents:
+        return catalog
+    problems: list[CatalogProblem] = []
+    department_lookup = {d.code: d.code for d in catalog.departments.values()}
+    department_lookup.update({d.name: d.code for d in catalog.departments.values()})
+    items = dict(catalog.items)
+    for code, data in documents.items():
+        report = ProblemList(f"items/{code}.yaml", problems, item=code)
+        item = parse_item(data, catalog.fields, department_lookup, report)
+        if item.code != code:
+            report.add(f"事项编码应为 {code}，不能改为 {item.code}")
+            continue
+        items[code] = item
+    _check_materials_across_items(items, set(items), problems)
+    if problems:
+        raise CatalogInvalid(problems)
+    return Catalog(catalog.fields, catalog.departments, items, catalog.root)

@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         api_views,
         applicant,
         auth,
+        catalog,
         clerk,
         health,
         instruments,
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         modeler,
         notice,
         portal,
+        publications,
     )
 
     errors.register(app)
@@ -63,6 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(clerk.bp)
     app.register_blueprint(modeler.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(publications.bp)
+    app.register_blueprint(catalog.bp)
     app.register_blueprint(notice.bp)
     app.register_blueprint(materials.bp)
     for blueprint in api_views.blueprints:

@@ -49,6 +49,31 @@ def load_themes():
         click.echo(line)
 
 
+@main.command("export-catalog")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="目标目录（默认 processes/catalog，导出后提交到代码库）",
+)
+@with_appcontext
+def export_catalog(target):
+    """Write the item records published in the browser back to YAML files."""
+    from pathlib import Path
+
+    from webapp.catalog.export import export_published
+
+    processes_dir = current_app.config["PROCESSES_DIR"]
+    written = export_published(
+        db_session(), Path(target) if target else Path(processes_dir) / "catalog"
+    )
+    for path in written:
+        click.echo(f"已导出 {path}")
+    if not written:
+        click.echo("没有在网页上发布过的事项，无需导出")
+
+
 @main.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)

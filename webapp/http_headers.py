@@ -40,6 +40,15 @@ def xml_document(xml: str, filename: str) -> Response:
     return response
 
 
+def yaml_document(text: str, filename: str) -> Response:
+    """A YAML file to save (an exported catalog record); handed out like XML documents."""
+    response = Response(text, mimetype="application/yaml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Security-Policy"] = DOCUMENT_POLICY
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def register(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:

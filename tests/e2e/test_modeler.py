@@ -137,22 +137,29 @@ def test_analyst_saves_drafts_and_admin_publishes(live_server, login_page, artif
     page.screenshot(path=str(artifacts_dir / "modeler-valid.png"), full_page=True)
     assert page_errors == [], page_errors
 
-    # ---- 4. the admin publishes that draft as version 2 ------------------------------
+    # ---- 4. the admin reviews that draft and publishes it as the next version ----------
     admin = login_page("admin")
     admin.goto(live_server("/admin/"))
     card = admin.locator(f"section[data-theme='{THEME}']")
     expect(card).to_contain_text(f"最新草稿 #{valid['draft_id']}")
-    expect(card.locator(".badge")).to_have_text("校验通过")
-    publish = card.locator("form button", has_text=re.compile(r"^\s*发布为第 2 版"))
-    expect(publish).to_have_count(1)
+    expect(card.locator(".badge", has_text="校验通过")).to_have_count(1)
+    current = int(card.locator("tr[data-version]").first.get_attribute("data-version"))
     with admin.expect_navigation():
-        publish.click()
+        card.locator("a", has_text="查看变化并发布").click()
+    # The moved task is shown as moved on the diagram to publish.
+    moved = admin.evaluate("() => window.yjsDiagramDiff.then(r => r.layoutChanged)")
+    assert "Task_Seal" in moved, moved
+    expect(admin.locator("#diagram-changes")).to_contain_text("调整位置：公章刻制备案")
+    admin.fill("#reason", "公章刻制备案调整位置")
+    with admin.expect_navigation():
+        admin.locator("#confirm button", has_text=f"确认发布为第 {current + 1} 版").click()
 
-    expect(admin.locator(".flash")).to_contain_text("第 2 版已发布")
+    expect(admin.locator(".flash")).to_contain_text(f"企业开办一件事 第 {current + 1} 版")
+    admin.goto(live_server("/admin/"))
     card = admin.locator(f"section[data-theme='{THEME}']")
-    expect(card).to_contain_text("该草稿已发布")
-    expect(card.locator("form button", has_text="发布为")).to_have_count(0)
-    newest = card.locator("table.list tbody tr").first
-    expect(newest).to_contain_text("第 2 版")
+    expect(card).to_contain_text("（已发布）")
+    newest = card.locator("tr[data-version]").first
+    expect(newest).to_contain_text(f"第 {current + 1} 版")
     expect(newest).to_contain_text(f"#{valid['draft_id']}")
+    expect(newest).to_contain_text("公章刻制备案调整位置")
     admin.screenshot(path=str(artifacts_dir / "admin-published.png"), full_page=True)

@@ -162,6 +162,20 @@ api_themes.save_guidance           POST   login     403      403  403    403  40
 admin.themes_list                  GET    login     403      403  403    403  403 403    ok
 admin.figures                      GET    login     403      403  403    403  403 403    ok
 admin.publish                      POST   login     403      403  403    403  403 403    ok
+# Reviewing what a publication changes, confirming it with a reason, rolling back, moving
+# running cases to the newest version: admins only.
+publications.review                GET    login     403      403  403    403  403 403    ok
+publications.publish               POST   login     403      403  403    403  403 403    ok
+publications.diagram               GET    login     403      403  403    403  403 403    ok
+publications.roll_back             POST   login     403      403  403    403  403 403    ok
+publications.cases                 GET    login     403      403  403    403  403 403    ok
+publications.move                  POST   login     403      403  403    403  403 403    ok
+# The item catalog edited in the browser: admins only (analysts model diagrams, not items).
+catalog.items                      GET    login     403      403  403    403  403 403    ok
+catalog.edit                       GET    login     403      403  403    403  403 403    ok
+catalog.save                       POST   login     403      403  403    403  403 403    ok
+catalog.discard                    POST   login     403      403  403    403  403 403    ok
+catalog.export                     GET    login     403      403  403    403  403 403    ok
 api_themes.publish                 POST   login     403      403  403    403  403 403    ok
 # Accounts: admins list them and reset passwords; nobody else sees who has an account.
 admin.users                        GET    login     403      403  403    403  403 403    ok
@@ -226,6 +240,9 @@ class World:
             "user_id": self.samr_colleague_id,
             "number": self.instrument_number,
             "message_id": self.message_id,
+            "item_code": "SAMR-QYSLDJ",
+            "number": 1,
+            "which": "next",
             # Two kinds of draft share the name: the diagram drafts admins publish, and an
             # applicant's application draft.
             "draft_id": self.theme_draft_id

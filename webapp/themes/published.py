@@ -14,7 +14,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from forms import MaterialSet, MergedForm
+from forms import MaterialSet, MergedForm, ThemeDefinition, ThemeItem
 from forms.item_types import DecisionWords, decision_words
 from forms.notice import NoticeSource
 from forms.themes import (
@@ -169,6 +169,34 @@ def load_published_theme(
         ),
         joint_application=MappingProxyType(dict(definition.get("joint_application") or {})),
     )
+
+
+def theme_choices(
+    definition: Mapping[str, Any], *, lead_department: str, summary: str
+) -> ThemeDefinition:
+    """The theme's own choices (items and their tasks, questions, variables) read back from
+    a stored definition, to rebuild the document with another catalog (an edited item)."""
+    return ThemeDefinition(
+        code=definition["code"],
+        name=definition["name"],
+        lead_department=lead_department,
+        summary=summary,
+        acceptance_task=definition["acceptance_task"],
+        delivery_task=definition["delivery_task"],
+        items=tuple(
+            ThemeItem(i["code"], i["task"], i.get("selected_by")) for i in definition["items"]
+        ),
+        questions=dict(definition.get("question_variables") or {}),
+        guidance_file=definition.get("guidance"),
+        variables=dict(definition.get("variables", {})),
+        on_denial=definition.get("on_denial", "terminate"),
+        yellow_card_at=Decimal(str(definition.get("yellow_card_at", DEFAULT_YELLOW_CARD_AT))),
+    )
+
+
+def item_codes(definition: Mapping[str, Any]) -> tuple[str, ...]:
+    """The codes of a stored definition's items, in theme order."""
+    return tuple(i["code"] for i in definition.get("items", []))
 
 
 def _item(data: Mapping[str, Any]) -> PublishedItem:

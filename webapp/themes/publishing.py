@@ -22,6 +22,7 @@ from webapp.access_policy import Function
 from webapp.accounts.models import Department, User
 from webapp.audit import trail
 from webapp.cases.engine_state import serializer
+from webapp.clock import now
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.themes import simulation, theme_forms
 from webapp.themes.lookup import latest_draft, latest_version
@@ -196,13 +197,59 @@ def _refuse_unfit(xml: str, namespace: str, kind: str) -> None:
         raise Invalid(f"无法保存：不是可用的 {kind} 文档", details=[p.as_dict() for p in problems])
 
 
-def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> ThemeVersion:
+def publish_draft(
+    session: Session,
+    actor: User | None,
+    draft: ThemeDraft,
+    *,
+    reason: str | None = None,
+    catalog: dict | None = None,
+) -> ThemeVersion:
     """Publish a valid draft as the theme's next immutable version."""
     if actor is not None and not access_policy.may_use(actor, Function.PUBLISH):
         raise Forbidden("只有管理员可以发布主题版本")
     theme = draft.theme
+    latest = latest_version(session, theme)
+    if latest is not None and latest.draft_id == draft.id:
+        raise Conflict(f"该草稿已发布为第 {latest.number} 版")
+    return create_version(
+        session,
+        actor,
+        theme,
+        draft.bpmn_xml,
+        draft.guidance_dmn,
+        theme.definition,
+        draft_id=draft.id,
+        reason=reason,
+        source="draft" if actor is not None else "shipped",
+        catalog=catalog,
+    )
+
+
+def create_version(
+    session: Session,
+    actor: User | None,
+    theme: Theme,
+    bpmn_xml: str,
+    guidance_dmn: str | None,
+    definition: dict,
+    *,
+    draft_id: int | None,
+    reason: str | None,
+    source: str,
+    restores: int | None = None,
+    catalog: dict | None = None,
+) -> ThemeVersion:
+    """Compile and store the theme's next version; audited with who, when and why.
+
+    The definition becomes the theme's own too, so later diagram drafts publish with the
+    catalog this version used.
+    """
+    if theme.definition != definition:
+        theme.definition = definition
+        session.flush()
     try:
-        compiled = compile_draft(session, theme, draft.bpmn_xml, draft.guidance_dmn)
+        compiled = compile_draft(session, theme, bpmn_xml, guidance_dmn)
     except ThemeInvalid as exc:
         raise Invalid(
             "草稿未通过校验，不能发布", details=[p.as_dict() for p in exc.problems]
@@ -215,28 +262,28 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
         )
         or 0
     )
-    latest = latest_version(session, theme)
-    if latest is not None and latest.draft_id == draft.id:
-        raise Conflict(f"该草稿已发布为第 {latest.number} 版")
     version = ThemeVersion(
         theme_id=theme.id,
         number=current + 1,
-        bpmn_xml=draft.bpmn_xml,
-        guidance_dmn=draft.guidance_dmn,
+        bpmn_xml=bpmn_xml,
+        guidance_dmn=guidance_dmn,
         spec=serializer.spec_to_dict(compiled),
         human_tasks={
             k: {"name": t.name, "lane": t.lane, "department": t.department}
             for k, t in compiled.human_tasks.items()
         },
-        definition=theme.definition,
-        form=form_document(theme.definition),
-        draft_id=draft.id,
+        definition=definition,
+        form=form_document(definition),
+        draft_id=draft_id,
         published_by_id=actor.id if actor else None,
+        published_at=now(),
+        reason=reason,
+        source=source,
+        restores=restores,
+        catalog=catalog,
         digest=hashlib.sha256(
             json.dumps(
-                [draft.bpmn_xml, draft.guidance_dmn, theme.definition],
-                sort_keys=True,
-                ensure_ascii=False,
+                [bpmn_xml, guidance_dmn, definition], sort_keys=True, ensure_ascii=False
             ).encode()
         ).hexdigest(),
     )
@@ -247,6 +294,13 @@ def publish_draft(session: Session, actor: User | None, draft: ThemeDraft) -> Th
         actor,
         "theme.published",
         theme=theme,
-        after={"version": version.number, "draft_id": draft.id},
+        after={
+            "version": version.number,
+            "draft_id": draft_id,
+            "source": source,
+            "restores": restores,
+            "reason": reason,
+        },
+        detail=reason,
     )
     return version

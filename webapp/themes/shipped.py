@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.problems import ThemeInvalid
-from forms import load_catalog, load_theme_definition, theme_form, theme_materials
+from forms import load_theme_definition, theme_form, theme_materials
 from forms.notice import notice_source
 from webapp.accounts.models import Department
 from webapp.audit import trail
+from webapp.catalog import records
 from webapp.themes.lookup import latest_version
 from webapp.themes.models import Theme, ThemeDraft
 from webapp.themes.publishing import compile_draft, publish_draft
@@ -26,12 +27,14 @@ from webapp.themes.publishing import compile_draft, publish_draft
 def load_shipped(session: Session, processes_dir: Path) -> list[str]:
     """Sync departments and themes; return a report, one line per theme (Chinese)."""
     processes_dir = Path(processes_dir)
-    catalog = load_catalog(processes_dir / "catalog")
+    # The files, with the item records admins published in the browser on top.
+    catalog = records.catalog_in_force(session, processes_dir)
+    documents = records.documents_in_force(session, processes_dir)
     _sync_departments(session, catalog)
     departments = {d.code: d for d in session.scalars(select(Department))}
     report = []
     for theme_dir in sorted(p.parent for p in (processes_dir / "themes").glob("*/theme.yaml")):
-        report.append(_load_theme(session, theme_dir, catalog, departments))
+        report.append(_load_theme(session, theme_dir, catalog, departments, documents))
     return report
 
 
@@ -104,7 +107,7 @@ def _item_terms(record) -> dict:
     }
 
 
-def _load_theme(session: Session, theme_dir: Path, catalog, departments) -> str:
+def _load_theme(session: Session, theme_dir: Path, catalog, departments, documents) -> str:
     definition = load_theme_definition(theme_dir, catalog)
     bpmn = (theme_dir / "process.bpmn").read_text(encoding="utf-8")
     guidance = None
@@ -150,7 +153,8 @@ def _load_theme(session: Session, theme_dir: Path, catalog, departments) -> str:
         after={"draft_id": draft.id, "source": str(theme_dir.name)},
     )
     if latest_version(session, theme) is None:
-        version = publish_draft(session, None, draft)
+        snapshot = {c: documents[c] for c in definition.item_codes if c in documents}
+        version = publish_draft(session, None, draft, catalog=snapshot)
         return f"{definition.name}：已发布第 {version.number} 版"
     changed = f"{definition.name}：流程图或导办决策表有更新"
     if problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp.access_policy import Function
@@ -250,16 +250,27 @@ def save_guidance(code: str):
     return {"draft_id": draft.id, "valid": draft.valid, "errors": draft.problems}
 
 
+class PublishIn(StrictSchema):
+    reason = Text(
+        load_default=None,
+        validate=validate.Length(min=2, max=500),
+        metadata={"description": "发布原因（记入版本记录和审计日志）"},
+    )
+
+
 @themes_bp.route("/<code>/drafts/<int:draft_id>/publish", methods=["POST"])
 @requires(Function.PUBLISH)
+@themes_bp.arguments(PublishIn)
 @themes_bp.response(201, VersionOut)
-def publish(code: str, draft_id: int):
+def publish(data: dict, code: str, draft_id: int):
+    """Publish a valid diagram draft as the next version (the theme's definition as it
+    stands; catalog drafts are published from the admin's review page)."""
     session = db_session()
     theme = get_theme(session, code)
     draft = session.get(ThemeDraft, draft_id)
     if draft is None or draft.theme_id != theme.id:
         raise NotFound("草稿不存在")
-    version = publishing.publish_draft(session, current_user, draft)
+    version = publishing.publish_draft(session, current_user, draft, reason=data["reason"])
     session.commit()
     return {"theme": theme.code, "version": version.number}
 

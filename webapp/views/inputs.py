@@ -350,3 +350,56 @@ class ChannelsInput(StrictSchema):
 
 def channels_form(form) -> dict:
     return {"channels": form.getlist("channels")}
+
+
+class PublicationInput(StrictSchema):
+    """An admin confirms a publication or a rollback, saying why."""
+
+    reason = MultilineText(required=True, validate=validate.Length(min=2, max=500))
+
+
+class MoveCasesInput(StrictSchema):
+    """One case by its number, or every movable case when none is given."""
+
+    case_no = Text(load_default=None, validate=validate.Length(min=1, max=32))
+
+
+class FeeInput(StrictSchema):
+    # Only typed here: what a fee must be is checked by the catalog's own rules (forms).
+    name = Text(load_default="", validate=validate.Length(max=200))
+    amount = Text(load_default="", validate=validate.Length(max=20))
+    basis = Text(load_default="", validate=validate.Length(max=500))
+
+
+class FieldUseInput(StrictSchema):
+    key = Text(load_default="", validate=validate.Length(max=128))  # blank: row dropped
+    required = fields.Boolean(load_default=False)
+
+
+class MaterialEditInput(StrictSchema):
+    code = Text(load_default="", validate=validate.Length(max=64))  # blank: row dropped
+    name = Text(load_default="", validate=validate.Length(max=200))
+    source = Text(load_default="", validate=validate.Length(max=32))
+    original_or_copy = Text(load_default="", validate=validate.Length(max=16))
+    copies = Text(load_default="", validate=validate.Length(max=4))
+    required = fields.Boolean(load_default=False)
+    tolerance = fields.Boolean(load_default=False)
+    produced_by = Text(load_default=None, validate=validate.Length(max=64))
+    e_licence_type = Text(load_default=None, validate=validate.Length(max=100))
+    shared_from = Text(load_default=None, validate=validate.Length(max=200))
+    note = Text(load_default=None, validate=validate.Length(max=500))
+
+
+class ItemEditInput(StrictSchema):
+    """The catalog editor's form, rows already gathered (views/catalog_form.py)."""
+
+    legal_days = Text(required=True, validate=validate.Length(min=1, max=10))
+    promised_days = Text(required=True, validate=validate.Length(min=1, max=10))
+    legal_basis = MultilineText(load_default="", validate=validate.Length(max=5000))
+    result_name = Text(load_default="", validate=validate.Length(max=200))
+    result_type = Text(load_default="", validate=validate.Length(max=16))
+    result_e_licence = fields.Boolean(load_default=False)
+    delivery = fields.List(Text(validate=validate.Length(max=16)), load_default=list)
+    fees = fields.List(fields.Nested(FeeInput), load_default=list)
+    fields_ = fields.List(fields.Nested(FieldUseInput), data_key="fields", load_default=list)
+    materials = fields.List(fields.Nested(MaterialEditInput), load_default=list)
