@@ -238,10 +238,11 @@ class World:
             "theme_code": THEME,
             "filename": "yjs.css",
             "user_id": self.samr_colleague_id,
-            "number": self.instrument_number,
+            # Two kinds of number share the name: an instrument's (文书编号) and a theme
+            # version's (rolled back to).
+            "number": self.instrument_number if endpoint.startswith("instruments.") else 1,
             "message_id": self.message_id,
             "item_code": "SAMR-QYSLDJ",
-            "number": 1,
             "which": "next",
             # Two kinds of draft share the name: the diagram drafts admins publish, and an
             # applicant's application draft.
