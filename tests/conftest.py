@@ -64,7 +64,9 @@ def app(database_url, tmp_path_factory):
 
         session = db_session()
         load_shipped(session, app.config["PROCESSES_DIR"])
-        ensure_demo_users(session)
+        # Without the real-name demo persons: tests register the sample's persons themselves
+        # (`yjs demo-users`, where a test runs it, adds them in that test's transaction).
+        ensure_demo_users(session, real_name=False)
         session.commit()
     yield app
     engine.dispose()

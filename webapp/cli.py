@@ -105,6 +105,7 @@ def demo_users(as_json: bool):
     """Create the demo accounts (idempotent) and print them, grouped by theme."""
     import json
 
+    from forms.party_roles import role_label
     from webapp.accounts.users import DEMO_PASSWORD, ensure_demo_users
     from webapp.themes.demo_accounts import demo_logins, theme_departments
 
@@ -120,7 +121,8 @@ def demo_users(as_json: bool):
         click.echo(f"\n{name}（{code}）")
         for login in logins:
             if code in login.themes and login.role not in (Role.ANALYST, Role.ADMIN):
-                click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}")
+                side = f"（{role_label(login.side)}）" if login.side else ""
+                click.echo(f"  {login.username:<12} {login.role.label:<6} {login.name}{side}")
     click.echo("\n所有主题")
     for login in logins:
         if login.role in (Role.ANALYST, Role.ADMIN):

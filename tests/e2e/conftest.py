@@ -89,7 +89,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
 
         session = db_session()
         load_shipped(session, app.config["PROCESSES_DIR"])
-        ensure_demo_users(session)
+        # Without the real-name demo persons: tests register the sample's persons themselves
+        ensure_demo_users(session, real_name=False)
         session.commit()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -4,8 +4,19 @@ lists them for scripts, the plain output groups them by theme."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
 
 from webapp.cli import main
+from webapp.models import User
+from webapp.parties import case_parties
+
+HOUSING_SAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "processes/themes/second-hand-housing/sample-application.yaml"
+)
 
 SHIPPED = {"enterprise-opening", "newborn", "restaurant-opening", "second-hand-housing"}
 # Read off the shipped diagrams' lanes: the departments each theme routes tasks to.
@@ -42,3 +53,30 @@ def test_plain_output_is_grouped_by_theme(app, db):
     for username in ("window", "realty", "housing", "tax", "gas", "telecom"):
         assert f"  {username} " in housing
     assert "  samr " not in housing
+
+
+def test_real_name_applicants_are_the_housing_samples_persons_as_registration_stores_them(
+    app, db, session
+):
+    accounts = json.loads(app.test_cli_runner().invoke(main, ["demo-users", "--json"]).output)
+    persons = {a["side"]: a for a in accounts if a["side"]}
+    assert set(persons) == {"buyer", "seller"}
+    for account in persons.values():
+        assert account["role"] == "applicant" and account["themes"] == ["second-hand-housing"]
+    sample = yaml.safe_load(HOUSING_SAMPLE.read_text(encoding="utf-8"))
+    for side, group in (("buyer", "buyers"), ("seller", "sellers")):
+        user = session.scalars(select(User).where(User.username == persons[side]["username"])).one()
+        named = next(p for p in sample[group] if p["name"] == user.display_name)
+        # What the access policy checks: the verified mobile and the person of the ID number.
+        assert user.mobile == named["mobile"] and user.mobile_verified_at is not None
+        me = case_parties.own_person(user)
+        assert (me.name, me.number) == (named["name"], named["id_number"])
+    # The submitter is the buyer the sample names as its applicant.
+    assert persons["buyer"]["name"] == sample["applicant.name"]
+
+    output = app.test_cli_runner().invoke(main, ["demo-users"]).output
+    housing = output.split("二手房转移登记及水电气网联动过户一件事")[1].split("\n\n")[0]
+    assert f"  {persons['buyer']['username']} " in housing and "（买方）" in housing
+    assert f"  {persons['seller']['username']} " in housing and "（卖方）" in housing
+    newborn = output.split("新生儿出生一件事")[1].split("\n\n")[0]
+    assert persons["buyer"]["username"] not in newborn

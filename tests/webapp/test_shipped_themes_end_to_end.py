@@ -3,8 +3,9 @@ lists: the applicant submits the theme's sample application, the window accepts,
 item is decided by the demo login of its department (the button saying the item type's
 words), and the window hands the results out.
 
-(二手房's joint application — seller and buyer each confirming — comes with the parties
-model of the accounts issue; this test completes the theme as it stands.)
+二手房 is a joint application (不动产登记暂行条例 §14): the demo buyer (real-name, the
+sample's 陈志明) submits it, the window may not accept until the demo seller (李国强) has
+confirmed it with his own account, and then the theme runs on like the others.
 """
 
 from __future__ import annotations
@@ -98,6 +99,14 @@ def _login_for(accounts: list[dict], theme: str, department: str | None, login):
     return login(account["username"])
 
 
+def _applicant_for(accounts: list[dict], theme: str, side: str | None = None) -> dict:
+    return next(
+        a
+        for a in accounts
+        if a["role"] == "applicant" and theme in a["themes"] and a["side"] == side
+    )
+
+
 def _open_tasks(session, case_no: str) -> list[CaseTask]:
     session.expire_all()
     case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
@@ -110,11 +119,30 @@ def _open_tasks(session, case_no: str) -> list[CaseTask]:
 def test_a_shipped_theme_runs_end_to_end_with_the_demo_accounts(
     theme, demo_accounts, login, session
 ):
-    applicant_account = next(a for a in demo_accounts if a["role"] == "applicant")
+    answers = _answers(theme)
+    joint = theme == "second-hand-housing"
+    applicant_account = _applicant_for(demo_accounts, theme, "buyer" if joint else None)
+    if joint:  # the demo persons are the sample's: the buyer who applies, a seller
+        buyer = answers["buyers"][0]
+        assert (applicant_account["name"], answers["applicant.id_number"]) == (
+            buyer["name"],
+            buyer["id_number"],
+        )
     applicant = login(applicant_account["username"])
-    submitted = applicant.post_json("/api/cases/", {"theme": theme, "answers": _answers(theme)})
+    submitted = applicant.post_json("/api/cases/", {"theme": theme, "answers": answers})
     assert submitted.status_code == 201, submitted.get_json()
     case_no = submitted.get_json()["case_no"]
+    if joint:
+        (acceptance,) = _open_tasks(session, case_no)
+        window = _login_for(demo_accounts, theme, acceptance.department.code, login)
+        refused = window.post_form(f"/clerk/tasks/{acceptance.id}", data={"action": "accept"})
+        assert refused.status_code == 409, refused.get_data(as_text=True)[:800]
+        assert "尚未确认：卖方" in refused.get_data(as_text=True)
+        seller_account = _applicant_for(demo_accounts, theme, "seller")
+        assert seller_account["name"] in {p["name"] for p in answers["sellers"]}
+        seller = login(seller_account["username"])
+        confirmed = seller.post_form(f"/applicant/cases/{case_no}/confirm")
+        assert confirmed.status_code == 302, confirmed.get_data(as_text=True)[:800]
 
     decided: dict[str, str] = {}
     for serial in range(1, 40):  # each round decides the tasks open now

@@ -64,12 +64,29 @@ def register_applicant(
     problem = one_time_codes.check_code(session, mobile, "register", code)
     if problem:
         return problem
-    at = now()
+    return create_real_name_applicant(
+        session, username=mobile, name=name, id_number=id_number, mobile=mobile, password=password
+    )
+
+
+def create_real_name_applicant(
+    session: Session,
+    *,
+    username: str,
+    name: str,
+    id_number: str,
+    mobile: str,
+    password: str,
+) -> User:
+    """The applicant account of a real-name person, as self-registration stores it once the
+    mobile is proven: the verified mobile, and the account linked as itself to the person
+    of that (normalised, free) ID number. Audited as the person's own registration; the
+    real-name demo accounts (accounts/users.py) are made by the same function."""
     user = User(
-        username=mobile,
+        username=username,
         display_name=name.strip(),
         mobile=mobile,
-        mobile_verified_at=at,
+        mobile_verified_at=now(),
         notify_channels=[Channel.IN_APP.value, Channel.SMS.value],
     )
     user.set_password(password)

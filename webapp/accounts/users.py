@@ -38,6 +38,15 @@ DEMO_USERS = [
     ("admin", Role.ADMIN, "系统管理员", None),
 ]
 
+# Real-name applicants: persons of a shipped sample application, with the sample's ID
+# number and mobile, so its joint application (共同申请) can be completed with demo logins:
+# one side submits, the other confirms with its own account. (username, name, 居民身份证号,
+# mobile, side, theme); `zhangsan`/`lisi` stay without an identity.
+DEMO_PERSONS = [
+    ("chenzhiming", "陈志明", "441322199305170114", "13902345678", "buyer", "second-hand-housing"),
+    ("liguoqiang", "李国强", "441322198903140519", "13620451234", "seller", "second-hand-housing"),
+]
+
 
 def create_user(
     session: Session,
@@ -101,7 +110,10 @@ def _department_for(session: Session, role: Role, department_code: str | None):
     return department
 
 
-def ensure_demo_users(session: Session) -> list[tuple[str, str, str]]:
+def ensure_demo_users(session: Session, *, real_name: bool = True) -> list[tuple[str, str, str]]:
+    """Create the demo accounts that do not exist yet; `real_name=False` leaves out the
+    real-name persons (DEMO_PERSONS), for a database whose tests register those persons
+    themselves."""
     logins = []
     for username, role, name, dept in DEMO_USERS:
         exists = session.scalars(select(User).where(User.username == username)).first()
@@ -116,4 +128,33 @@ def ensure_demo_users(session: Session) -> list[tuple[str, str, str]]:
                 department_code=dept,
             )
         logins.append((username, DEMO_PASSWORD, role.label + (f" · {dept}" if dept else "")))
+    if real_name:
+        logins += ensure_demo_persons(session)
+    return logins
+
+
+def ensure_demo_persons(session: Session) -> list[tuple[str, str, str]]:
+    """The real-name demo applicants, made as self-registration makes an account (verified
+    mobile, linked to the person of the ID number). A person whose mobile or ID number
+    already has another account (someone registered it) is left to that account."""
+    from webapp.accounts import registration
+
+    logins = []
+    for username, name, id_number, mobile, _side, _theme in DEMO_PERSONS:
+        exists = session.scalars(select(User).where(User.username == username)).first()
+        if exists is None:
+            id_number = registration.normalise_id_number(id_number)
+            try:
+                registration.check_free(session, mobile, id_number)
+            except Conflict:
+                continue
+            registration.create_real_name_applicant(
+                session,
+                username=username,
+                name=name,
+                id_number=id_number,
+                mobile=mobile,
+                password=DEMO_PASSWORD,
+            )
+        logins.append((username, DEMO_PASSWORD, Role.APPLICANT.label))
     return logins

@@ -3,7 +3,8 @@
 
 A theme needs an applicant, the front desk and an approver of every department its
 diagram routes a task to (the latest published version's routing); analysts and admins
-work on every theme.
+work on every theme. A joint application (二手房) also needs each side as a real-name
+person of the theme's sample: those applicants are listed under their theme only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from webapp.accounts.models import Role
-from webapp.accounts.users import DEMO_PASSWORD, DEMO_USERS
+from webapp.accounts.users import DEMO_PASSWORD, DEMO_PERSONS, DEMO_USERS
 from webapp.themes.lookup import latest_version, list_themes
 from webapp.themes.published import published_theme
 
@@ -27,6 +28,7 @@ class DemoLogin:
     name: str
     department: str | None  # department code
     themes: tuple[str, ...]  # theme codes this login has work in
+    side: str | None = None  # a real-name person's side of a joint application (buyer, seller)
 
     def to_dict(self) -> dict:
         return {
@@ -37,6 +39,7 @@ class DemoLogin:
             "name": self.name,
             "department": self.department,
             "themes": list(self.themes),
+            "side": self.side,
         }
 
 
@@ -60,4 +63,7 @@ def demo_logins(session: Session) -> list[DemoLogin]:
         else:
             codes = tuple(code for code, (_, depts) in themes.items() if department in depts)
         logins.append(DemoLogin(username, role, name, department, codes))
+    for username, name, _id_number, _mobile, side, theme in DEMO_PERSONS:
+        codes = (theme,) if theme in themes else ()
+        logins.append(DemoLogin(username, Role.APPLICANT, name, None, codes, side))
     return logins
