@@ -163,10 +163,7 @@ def load_published_theme(
         ),
         acceptance_days=Decimal(str(definition.get("acceptance_days", DEFAULT_DESK_DAYS))),
         delivery_days=Decimal(str(definition.get("delivery_days", DEFAULT_DESK_DAYS))),
-        settings=tuple(
-            LocalSetting(s["name"], s["label"], Decimal(s["value"]), s["unit"], s["description"])
-            for s in definition.get("settings", [])
-        ),
+        settings=_settings(definition),
         joint_application=MappingProxyType(dict(definition.get("joint_application") or {})),
     )
 
@@ -191,6 +188,20 @@ def theme_choices(
         variables=dict(definition.get("variables", {})),
         on_denial=definition.get("on_denial", "terminate"),
         yellow_card_at=Decimal(str(definition.get("yellow_card_at", DEFAULT_YELLOW_CARD_AT))),
+        acceptance_days=Decimal(str(definition.get("acceptance_days", DEFAULT_DESK_DAYS))),
+        delivery_days=Decimal(str(definition.get("delivery_days", DEFAULT_DESK_DAYS))),
+        settings=_settings(definition),
+        joint_application=dict(definition.get("joint_application") or {}),
+        wish=(definition.get("portal") or {}).get("wish", ""),
+        audience=(definition.get("portal") or {}).get("audience", ""),
+        event=(definition.get("portal") or {}).get("event", ""),
+    )
+
+
+def _settings(definition: Mapping[str, Any]) -> tuple[LocalSetting, ...]:
+    return tuple(
+        LocalSetting(s["name"], s["label"], Decimal(s["value"]), s["unit"], s["description"])
+        for s in definition.get("settings", [])
     )
 
 
