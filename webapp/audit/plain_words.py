@@ -38,6 +38,8 @@ PLAIN_WORDS = {
     "task.denied": "事项{words}：{reason}",
     "task.delivered": "结果已出件",
     "licence.issued": "电子证照已发放到您的证照夹",
+    "rating.given": "您评价了“{target}”：{level}",
+    "rating.rectified": "牵头部门已就您对“{target}”的评价整改并答复",
     "instrument.issued": "出具文书：{title}",
     "clock.paused": "计时暂停（不计入办理时限）",
     "clock.resumed": "计时恢复",
@@ -57,6 +59,8 @@ def plain_words(event: AuditEvent) -> str:
         "name": facts.get("name") or "当事人",
         "reason": facts.get("reason") or outcome.get("reason") or "见办件详情",
         "title": facts.get("title") or "",
+        "target": facts.get("target") or "",
+        "level": facts.get("level_label") or "",
         # The item's own decision words (予以登记, 办结 …); events before they were kept
         # said 准予 / 不予许可.
         "words": facts.get("words") or ("不予许可" if event.action == "task.denied" else "准予"),
