@@ -59,6 +59,7 @@ def test_bad_rating_goes_through_rectification_and_one_rerating(login, submit_ca
     html = page(zhangsan, case_no)
     assert "不满意" in html and "跑了三次窗口" in html
     assert 'id="rectification-open-case"' in html
+    assert "您的评价已转牵头部门整改" in html and "您评价了“整体服务（一件事）”：不满意" in html
     # Not twice, not before the reply.
     again = rate(zhangsan, case_no, {"scope": "case", "level": "satisfied"}, status=409)
     assert "正在整改" in again.get_data(as_text=True)
