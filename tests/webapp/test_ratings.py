@@ -212,3 +212,10 @@ def test_staff_cannot_rate(login, submit_case, session, who):
         data={"scope": "case", "level": "satisfied", "csrf_token": client.csrf},
     )
     assert response.status_code == 403
+
+
+def test_the_rectification_deadline_is_a_setting(app, login, submit_case, session, monkeypatch):
+    monkeypatch.setitem(app.config, "RECTIFICATION_DAYS", 5)
+    case_no = completed_case(login, submit_case, session)
+    rate(login("zhangsan"), case_no, BAD)
+    assert rectification(session, case_no).allowed_days == Decimal(5)
