@@ -204,6 +204,17 @@ def can_correct(user: User, case: Case) -> bool:
     return is_own_case(user, case) and case.status == CaseStatus.CORRECTION
 
 
+def can_rate(user: User, case: Case) -> bool:
+    """好差评 is the submitting applicant's own (a party reads the case, it does not rate)."""
+    return is_own_case(user, case)
+
+
+def can_see_ratings(user: User, case: Case) -> bool:
+    """Ratings are read by the applicant and by staff who may see the case; nobody may
+    change or delete one (there is no such service)."""
+    return can_see_case(user, case)
+
+
 def can_record_material_received(user: User, case: Case) -> bool:
     """容缺材料 arrive at the window."""
     return user.has_role(Role.FRONT_DESK) and case.status_is_open

@@ -178,6 +178,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Where the public 办件查询 is reached from outside: printed and in the QR code of
         # every instrument (never taken from a request's Host header).
         "PUBLIC_URL": os.environ.get("YJS_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # 差评整改: working days the lead department has to contact, correct and reply.
+        "RECTIFICATION_DAYS": _int_setting("YJS_RECTIFICATION_DAYS", 15, minimum=1),
         "LOG_FORMAT": _choice("YJS_LOG_FORMAT", "json", ("json", "text")),
         "LOG_LEVEL": _choice(
             "YJS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

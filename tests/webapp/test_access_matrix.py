@@ -103,6 +103,8 @@ applicant.resubmit                 POST   login     ok       404  403    403  40
 applicant.withdraw                 POST   login     ok       404  403    403  403 403    403
 # 共同申请 confirmation: a party of the case (zhangsan, the submitter, has nothing to confirm: 409).
 applicant.confirm                  POST   login     ok       404  403    403  403 403    403
+# 好差评: the case's own applicant (zhangsan's case is not decided yet: 422); staff never rate.
+applicant.rate                     POST   login     ok       404  403    403  403 403    403
 # The profile (identity, notification channels): applicants.
 account.profile                    GET    login     ok       ok   403    403  403 403    403
 account.profile                    POST   login     ok       ok   403    403  403 403    403
@@ -145,6 +147,7 @@ api_tasks.action_accept_with_gap   POST   login     403      403  404    ok   40
 api_tasks.action_correct           POST   login     403      403  404    ok   404 403    403
 api_tasks.action_refuse            POST   login     403      403  404    ok   404 403    403
 api_tasks.action_deliver           POST   login     403      403  404    ok   404 403    403
+api_tasks.action_rectify           POST   login     403      403  404    ok   404 403    403
 # 容缺材料 arrive at the window: the front desk only, not the approvers.
 clerk.gap_received                 POST   login     403      403  ok     403  403 403    403
 
@@ -403,6 +406,7 @@ BODIES: dict[str, Body] = {
     "auth.login": lambda w: {"form": {"username": "lisi", "password": DEMO_PASSWORD}},
     "portal.case_query_result": lambda w: {"form": {"no": w.case_no, "code": w.query_code}},
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
+    "applicant.rate": lambda w: {"form": {"scope": "case", "level": "satisfied"}},
     "account.register_code": lambda w: {
         "form": {"name": "赵新", "id_number": NEW_ID, "mobile": "13800138000"}
     },
@@ -460,6 +464,14 @@ BODIES: dict[str, Body] = {
     "api_tasks.action_grant": lambda w: {"json": GRANT},
     "api_tasks.action_deny": lambda w: {"json": {"reason": "不符合条件"}},
     "api_tasks.action_deliver": lambda w: {"json": {"method": "window"}},
+    "api_tasks.action_rectify": lambda w: {
+        "json": {
+            "contact": "电话联系",
+            "finding": "属实",
+            "correction": "已改进",
+            "reply": "已整改",
+        }
+    },
     "api_tasks.assign": lambda w: {"json": {"assignee": w.samr_colleague_id}},
 }
 

@@ -38,15 +38,21 @@ PLAIN_WORDS = {
     "task.denied": "事项{words}：{reason}",
     "task.delivered": "结果已出件",
     "licence.issued": "电子证照已发放到您的证照夹",
+    "rating.given": "您评价了“{target}”：{level}",
+    "rating.rectified": "牵头部门已就您对“{target}”的评价整改并答复",
     "instrument.issued": "出具文书：{title}",
     "clock.paused": "计时暂停（不计入办理时限）",
     "clock.resumed": "计时恢复",
 }
+# Tasks outside BPMN open with their own sentence (not "事项开始办理").
+TASK_OPENED_BY_KIND = {"rectification": "您的评价已转{department}整改，整改后将答复您"}
 
 
 def plain_words(event: AuditEvent) -> str:
     """One sentence for the applicant; the staff label when there is no sentence for it."""
     template = PLAIN_WORDS.get(event.action)
+    if event.action == "task.opened":
+        template = TASK_OPENED_BY_KIND.get((event.after or {}).get("kind"), template)
     if template is None:
         return EVENT_LABELS.get(event.action, event.action)
     facts = {**(event.before or {}), **(event.after or {})}
@@ -57,6 +63,9 @@ def plain_words(event: AuditEvent) -> str:
         "name": facts.get("name") or "当事人",
         "reason": facts.get("reason") or outcome.get("reason") or "见办件详情",
         "title": facts.get("title") or "",
+        "target": facts.get("target") or "",
+        "level": facts.get("level_label") or "",
+        "department": "牵头部门",
         # The item's own decision words (予以登记, 办结 …); events before they were kept
         # said 准予 / 不予许可.
         "words": facts.get("words") or ("不予许可" if event.action == "task.denied" else "准予"),

@@ -50,6 +50,8 @@ EVENT_LABELS = {
     "timer.fired": "定时事件触发",
     "timer.failed": "定时事件出错",
     "licence.issued": "电子证照入库",
+    "rating.given": "申请人评价",
+    "rating.rectified": "差评整改答复",
     "instrument.issued": "出具文书",
     "comment.added": "添加备注",
     "material.uploaded": "上传材料",

@@ -24,7 +24,7 @@ from engine.working_calendar import Card, Deadline, Pause
 from forms.themes import DEFAULT_DESK_DAYS
 from webapp.audit import trail
 from webapp.cases.engine_state import spec_for
-from webapp.cases.models import Case, CaseTask, TaskStatus
+from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.clock import CHINA_TZ
 from webapp.process_cache import ProcessCache, version_key
 from webapp.themes.published import PublishedTheme, published_theme
@@ -220,23 +220,24 @@ def next_check(case: Case, now: dt.datetime, timer_at: dt.datetime | None) -> dt
     if timer_at is not None:
         instants.append(timer_at)
     # While the clock is stopped no card can move: only promises and timers are watched.
-    if case.status_is_open and not is_paused(case):
-        for task in case.tasks:
-            if task.status != TaskStatus.OPEN:
-                continue
-            if task.card == Card.NONE and task.yellow_at is not None:
-                instants.append(task.yellow_at)
-            if task.card != Card.RED and task.due_at is not None:
-                instants.append(task.due_at + PAST)  # red means strictly past due
-            if task.legal_overdue_at is None and task.legal_due_at is not None:
-                instants.append(task.legal_due_at + PAST)
-        if case.accepted_at is not None and case.card != Card.RED:
-            deadline = case_deadline(case, case_total_days(case))
-            share = published_theme(case.theme_version).yellow_card_at
-            if case.card == Card.NONE:
-                instants.append(deadline.reached_at(share))
-            if case.promised_at is not None:
-                instants.append(case.promised_at + PAST)
+    watch_diagram = case.status_is_open and not is_paused(case)
+    for task in case.tasks:
+        # Tasks outside BPMN (差评整改 …) run on after the case is 办结: watched always.
+        if task.status != TaskStatus.OPEN or (TaskKind(task.kind).in_bpmn and not watch_diagram):
+            continue
+        if task.card == Card.NONE and task.yellow_at is not None:
+            instants.append(task.yellow_at)
+        if task.card != Card.RED and task.due_at is not None:
+            instants.append(task.due_at + PAST)  # red means strictly past due
+        if task.legal_overdue_at is None and task.legal_due_at is not None:
+            instants.append(task.legal_due_at + PAST)
+    if watch_diagram and case.accepted_at is not None and case.card != Card.RED:
+        deadline = case_deadline(case, case_total_days(case))
+        share = published_theme(case.theme_version).yellow_card_at
+        if case.card == Card.NONE:
+            instants.append(deadline.reached_at(share))
+        if case.promised_at is not None:
+            instants.append(case.promised_at + PAST)
     if case.status_is_open:
         for gap in case.gaps:
             if gap.received_at is None and gap.overdue_at is None:

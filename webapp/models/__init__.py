@@ -25,6 +25,7 @@ from webapp.materials.models import MaterialBlob, MaterialFile, PaperMaterial
 from webapp.notifications.models import Message, OutboxMessage
 from webapp.parties.models import CaseParty, Party, PartyAccount
 from webapp.rate_limits.models import RateLimitWindow
+from webapp.ratings.models import Rating
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 from webapp.working_calendar.models import CalendarDay, CalendarYear
 
@@ -36,6 +37,7 @@ __all__ = [
     "OutboxMessage",
     "Party",
     "PartyAccount",
+    "Rating",
     "AuditChainHead",
     "AuditEvent",
     "Card",

@@ -26,12 +26,14 @@ from webapp.instruments import issuing
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
+from webapp.ratings import service as ratings
+from webapp.ratings.models import BAD_TAGS, GOOD_TAGS, LEVEL_LABELS
 from webapp.themes import theme_forms
 from webapp.themes.lookup import get_theme, latest_version, list_themes
 from webapp.themes.published import published_theme
 
 from .guards import requires
-from .inputs import SubmissionInput, WithdrawInput, load_or_errors
+from .inputs import RatingInput, SubmissionInput, WithdrawInput, load_or_errors
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
 
@@ -281,6 +283,13 @@ def render_case(case, errors: dict, status: int, template: str = "applicant/case
         parties=case.parties,
         my_parties={link.party_id for link in current_user.party_links},
         joint_sides=case_parties.joint_sides(case),
+        rating_targets=ratings.rating_targets(session, case)
+        if access_policy.can_see_ratings(current_user, case)
+        else [],
+        can_rate=access_policy.can_rate(current_user, case),
+        rating_levels=LEVEL_LABELS,
+        good_tags=GOOD_TAGS,
+        bad_tags=BAD_TAGS,
     ), status
 
 
@@ -351,6 +360,38 @@ def resubmit(case_no: str):
     session.commit()
     flash(f"补正材料已提交，办件 {case_no} 已回到综合窗口")
     return redirect(url_for("applicant.case_page", case_no=case_no))
+
+
+@bp.post("/cases/<case_no>/ratings")
+@requires(Function.APPLY)
+def rate(case_no: str):
+    """好差评 of the case or of one decided item (once, and once more after 整改)."""
+    session = db_session()
+    data = {**request.form.to_dict(), "tags": request.form.getlist("tags")}
+    values, errors = load_or_errors(RatingInput(), data)
+    case = lock_case(session, own_case_for(session, current_user, case_no).id)
+    if errors:
+        return render_case(case, {"rating": "请选择满意程度", **errors}, 422)
+    try:
+        rating = ratings.rate(
+            session,
+            current_user,
+            case,
+            values["scope"],
+            values["level"],
+            values["tags"],
+            values["comment"],
+        )
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        case = own_case_for(session, current_user, case_no)
+        return render_case(case, {"rating": exc.message}, 422 if isinstance(exc, Invalid) else 409)
+    session.commit()
+    if rating.is_bad and rating.rectification is not None:
+        flash("感谢您的评价。牵头部门将与您联系并整改，整改答复后您可再评价一次")
+    else:
+        flash("感谢您的评价")
+    return redirect(url_for("applicant.case_page", case_no=case_no, _anchor="ratings"))
 
 
 @bp.post("/cases/<case_no>/withdraw")

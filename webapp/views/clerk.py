@@ -28,6 +28,7 @@ from webapp.instruments import issuing
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
+from webapp.ratings import service as ratings
 from webapp.themes.lookup import list_themes
 from webapp.themes.published import published_theme
 from webapp.workbench import claims, inbox
@@ -131,6 +132,10 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         actions=ACTIONS,
         delivery_methods=delivery.DELIVERY_METHODS,
         delivery_choice=delivery.delivery_choice(case),
+        rating_targets=ratings.rating_targets(session, case)
+        if access_policy.can_see_ratings(current_user, case)
+        else [],
+        rectify_fields=ratings.RECTIFY_FIELDS,
     ), status
 
 

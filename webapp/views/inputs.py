@@ -7,6 +7,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp.cases.submissions import SUBMISSION_KEY_FORMAT
 from webapp.db import MAX_ROW_ID
+from webapp.ratings.models import BAD_TAGS, GOOD_TAGS, LEVEL_LABELS
 
 
 class StrictSchema(Schema):
@@ -156,6 +157,45 @@ class DeliverInput(StrictSchema):
     note = MultilineText(load_default="", validate=validate.Length(max=1000))
 
 
+class RectifyInput(StrictSchema):
+    """差评整改: how the applicant was contacted, what was found, what was corrected, the
+    reply the applicant reads."""
+
+    contact = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "与申请人沟通情况（时间、方式）"},
+    )
+    finding = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "核实情况"},
+    )
+    correction = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "整改措施"},
+    )
+    reply = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "给申请人的答复（申请人可见）"},
+    )
+
+
+class RatingInput(StrictSchema):
+    """好差评: one scope (an item code, or "case" for the whole case), a level, tags, comment."""
+
+    scope = Text(required=True, validate=validate.Length(min=1, max=64))
+    level = Text(required=True, validate=validate.OneOf(list(LEVEL_LABELS)))
+    tags = fields.List(
+        Text(validate=validate.OneOf([*GOOD_TAGS, *BAD_TAGS])),
+        load_default=list,
+        validate=validate.Length(max=len(GOOD_TAGS) + len(BAD_TAGS)),
+    )
+    comment = MultilineText(load_default="", validate=validate.Length(max=500))
+
+
 # One schema per workbench action (workbench/actions.py ACTIONS), so each one's fields are
 # checked, and documented in the OpenAPI document, on their own.
 ACTION_INPUTS: dict[str, type[StrictSchema]] = {
@@ -166,6 +206,7 @@ ACTION_INPUTS: dict[str, type[StrictSchema]] = {
     "grant": GrantInput,
     "deny": DenyInput,
     "deliver": DeliverInput,
+    "rectify": RectifyInput,
 }
 
 

@@ -20,6 +20,7 @@ from webapp.cases.lookup import task_for
 from webapp.cases.models import CaseTask, TaskKind
 from webapp.domain_errors import Invalid
 from webapp.front_desk import acceptance, delivery
+from webapp.ratings import service as ratings
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,14 @@ ACTIONS: dict[str, TaskAction] = {
         # 不予登记, 不予办理; these are the actions' generic names.
         TaskAction("deny", TaskKind.ITEM, "不予", _deny),
         TaskAction("deliver", TaskKind.DELIVERY, "统一出件", _deliver),
+        TaskAction("rectify", TaskKind.RECTIFICATION, "整改答复", ratings.rectify),
     )
 }
 DEFAULT_ACTION = {
     TaskKind.ACCEPTANCE: "accept",
     TaskKind.ITEM: "grant",
     TaskKind.DELIVERY: "deliver",
+    TaskKind.RECTIFICATION: "rectify",
 }
 
 
