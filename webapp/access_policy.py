@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from webapp.accounts.models import CLERK_ROLES, Role, User
 from webapp.applications.models import ApplicationDraft
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskStatus
+from webapp.licences.models import ELicence
 from webapp.themes.published import published_theme
 
 
@@ -102,6 +103,18 @@ def _party_rows_of(user: User, case: Case) -> list:
             continue
         rows.append(row)
     return rows
+
+
+def can_see_licence(user: User, licence: ELicence) -> bool:
+    """证照夹: an applicant sees a licence its own application yielded, and the licences of
+    the parties it acts for (itself as a real-name person, a company it represents)."""
+    if not user.is_authenticated or not user.has_role(Role.APPLICANT):
+        return False
+    if licence.holder_id == user.id:
+        return True
+    return licence.party_id is not None and any(
+        link.party_id == licence.party_id for link in user.party_links
+    )
 
 
 def is_case_party(user: User, case: Case) -> bool:

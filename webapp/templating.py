@@ -17,6 +17,7 @@ from webapp.audit.trail import EVENT_LABELS
 from webapp.cases.models import CASE_STATUS_LABELS
 from webapp.clock import CHINA_TZ
 from webapp.db import db_session
+from webapp.instruments.documents import chinese_date
 from webapp.materials import files as material_files
 from webapp.notifications import inbox
 from webapp.working_calendar import arrangement
@@ -48,6 +49,7 @@ PROVISIONAL = "该期限落在尚未录入节假日安排的年份，暂按周�
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.filters["chinese_date"] = chinese_date
     # A deadline counted past the calendar's coverage (Monday–Friday assumed) says so.
     app.jinja_env.filters["due_time"] = _due_time
     app.jinja_env.filters["action_label"] = lambda v: EVENT_LABELS.get(v, v)

@@ -34,7 +34,16 @@ from tests.conftest import UserClient, _csrf_from
 from webapp.accounts.users import DEMO_PASSWORD
 from webapp.cases.case_forms import materials_to_hand_in
 from webapp.clock import today
-from webapp.models import Case, CaseTask, Instrument, MaterialFile, Message, TaskStatus, User
+from webapp.models import (
+    Case,
+    CaseTask,
+    ELicence,
+    Instrument,
+    MaterialFile,
+    Message,
+    TaskStatus,
+    User,
+)
 from webapp.notifications import delivery
 from webapp.notifications.sms import LogSmsChannel
 from webapp.themes.published import published_theme
@@ -68,6 +77,9 @@ portal.theme_page                  GET    ok        ok       ok   ok     ok   ok
 portal.case_query                  GET    ok        ok       ok   ok     ok   ok ok      ok
 # The number and query code open the case's progress for anyone (no personal data shown).
 portal.case_query_result           POST   ok        ok       ok   ok     ok   ok ok      ok
+# 证照核验: a licence number and the check code printed on it, for anyone (masked holder only).
+portal.licence_check               GET    ok        ok       ok   ok     ok   ok ok      ok
+portal.licence_check_result        POST   ok        ok       ok   ok     ok   ok ok      ok
 auth.login                         GET    ok        ok       ok   ok     ok   ok ok      ok
 auth.login                         POST   ok        ok       ok   ok     ok   ok ok      ok
 notice.page                        GET    ok        ok       ok   ok     ok   ok ok      ok
@@ -105,6 +117,9 @@ applicant.withdraw                 POST   login     ok       404  403    403  40
 applicant.confirm                  POST   login     ok       404  403    403  403 403    403
 # 好差评: the case's own applicant (zhangsan's case is not decided yet: 422); staff never rate.
 applicant.rate                     POST   login     ok       404  403    403  403 403    403
+# 证照夹: an applicant's own wallet; a licence only its holder's (zhangsan's 营业执照).
+applicant.licences                 GET    login     ok       ok   403    403  403 403    403
+applicant.licence                  GET    login     ok       404  403    403  403 403    403
 # The profile (identity, notification channels): applicants.
 account.profile                    GET    login     ok       ok   403    403  403 403    403
 account.profile                    POST   login     ok       ok   403    403  403 403    403
@@ -230,6 +245,9 @@ class World:
     query_code: str  # the case's 查询码 (its receipt)
     instrument_number: str  # the case's 受理通知书
     message_id: int  # zhangsan's in-app message about his case
+    licence_id: int  # an e-licence in zhangsan's wallet
+    licence_number: str
+    licence_code: str  # its check code (核验码)
 
     def url_values(self, endpoint: str, arguments: set[str]) -> dict:
         values = {
@@ -245,6 +263,7 @@ class World:
             # version's (rolled back to).
             "number": self.instrument_number if endpoint.startswith("instruments.") else 1,
             "message_id": self.message_id,
+            "licence_id": self.licence_id,
             "item_code": "SAMR-QYSLDJ",
             "which": "next",
             # Two kinds of draft share the name: the diagram drafts admins publish, and an
@@ -339,6 +358,18 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
             .join(User, User.id == Message.user_id)
             .where(User.username == "zhangsan")
         ).first()
+    # An e-licence in zhangsan's wallet, as an earlier case would have left it: SAMR's task
+    # here must stay open (granting it is what other rows try).
+    with session_factory() as session:
+        case = _case(session, case_no)
+        licence = ELicence(
+            holder_id=case.applicant_id, case_id=case.id, item_code="SAMR-QYSLDJ",
+            name="营业执照", number=GRANT["result_no"], department_id=case.tasks[0].department_id,
+            check_code="ABC234",
+        )  # fmt: skip
+        session.add(licence)
+        session.commit()
+        licence_id = licence.id
     with session_factory() as session:
         case = _case(session, case_no)
         (samr_task,) = [
@@ -369,6 +400,9 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
                 )
             ),
             message_id=message_id,
+            licence_id=licence_id,
+            licence_number=GRANT["result_no"],
+            licence_code="ABC234",
         )
 
 
@@ -405,6 +439,9 @@ GRANT = {"opinion": "同意", "result_no": "91441322MA0000001W"}  # SAMR's resul
 BODIES: dict[str, Body] = {
     "auth.login": lambda w: {"form": {"username": "lisi", "password": DEMO_PASSWORD}},
     "portal.case_query_result": lambda w: {"form": {"no": w.case_no, "code": w.query_code}},
+    "portal.licence_check_result": lambda w: {
+        "form": {"no": w.licence_number, "code": w.licence_code}
+    },
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
     "applicant.rate": lambda w: {"form": {"scope": "case", "level": "satisfied"}},
     "account.register_code": lambda w: {

@@ -21,7 +21,7 @@ from webapp.cases.tasks import decision_data, mark_done
 from webapp.clock import now
 from webapp.domain_errors import Conflict, Invalid
 from webapp.instruments import case_instruments
-from webapp.licences.models import ELicence
+from webapp.licences import wallet
 from webapp.notifications import outbox
 from webapp.themes.published import published_theme
 
@@ -68,21 +68,9 @@ def grant(
                    "words": theme.words(task.item_code).grant},
         )  # fmt: skip
         if e_licence:
-            licence = ELicence(
-                holder_id=case.applicant_id,
-                case_id=case.id,
-                item_code=task.item_code,
-                name=outcome["result_name"],
-                number=outcome["result_no"],
-                department_id=task.department_id,
-                issued_at=at,
+            wallet.issue(
+                session, actor, case, task, outcome["result_name"], outcome["result_no"], at
             )
-            session.add(licence)
-            session.flush()
-            trail.record(
-                session, actor, "licence.issued", case=case, task=task,
-                after={"name": licence.name, "number": licence.number},
-            )  # fmt: skip
         outbox.notify_case(
             session, "item_decided", case, item=task.name,
             decision=theme.words(task.item_code).grant, reason="",

@@ -60,6 +60,18 @@ CASE_QUERY_FAILED_PER_CASE = Limit(
     "case-query-case", 10, dt.timedelta(hours=1), "该办件编号查询码错误次数过多，请 1 小时后再试"
 )
 
+# The public e-licence check (证照核验), on the same terms: every check counts per address,
+# wrong codes per licence number lock that number for an hour.
+LICENCE_CHECK_PER_ADDRESS = Limit(
+    "licence-check-address", 30, dt.timedelta(minutes=10), "核验过于频繁，请 10 分钟后再试"
+)
+LICENCE_CHECK_FAILED_PER_NUMBER = Limit(
+    "licence-check-number",
+    10,
+    dt.timedelta(hours=1),
+    "该证照编号核验码错误次数过多，请 1 小时后再试",
+)
+
 
 def _key(limit: Limit, subject: str) -> str:
     return f"{limit.name}:{hashlib.sha256(subject.encode('utf-8')).hexdigest()}"

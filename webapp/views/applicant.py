@@ -23,6 +23,8 @@ from webapp.db import db_session
 from webapp.domain_errors import Conflict, Invalid, NotFound
 from webapp.front_desk import acceptance
 from webapp.instruments import issuing
+from webapp.instruments.documents import qr_svg
+from webapp.licences import wallet
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
@@ -405,3 +407,29 @@ def withdraw(case_no: str):
     session.commit()
     flash(f"办件 {case_no} 已撤回")
     return redirect(url_for("applicant.case_page", case_no=case_no))
+
+
+@bp.get("/licences")
+@requires(Function.APPLY)
+def licences():
+    """证照夹: the e-licences the account holds, its own and its parties' (a company it
+    represents), each with its status and the case it came from."""
+    session = db_session()
+    return render_template("applicant/licences.html", entries=wallet.entries(session, current_user))
+
+
+@bp.get("/licences/<int:licence_id>")
+@requires(Function.APPLY)
+def licence(licence_id: int):
+    """The licence itself, to print or save as PDF: with its check code and the QR code of
+    the public check."""
+    session = db_session()
+    lic = wallet.licence_for(session, current_user, licence_id)
+    url = wallet.verify_url(lic.number)
+    return render_template(
+        "applicant/licence.html",
+        lic=lic,
+        holder=wallet.holder_name(lic),
+        verify_url=url,
+        qr=qr_svg(url),
+    )

@@ -348,6 +348,16 @@ class CatalogSearchInput(Schema):
     q = Text(load_default="", validate=validate.Length(max=50))
 
 
+class LicenceCheckInput(Schema):
+    """证照核验: the licence number and the check code printed on the licence."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    no = Text(load_default="", validate=validate.Length(max=64))
+    code = Text(load_default="", validate=validate.Length(max=16))
+
+
 class CaseQueryInput(Schema):
     """办件查询 (query string): the case number and the query code (or the ID's last 6)."""
 

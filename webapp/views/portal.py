@@ -13,13 +13,14 @@ from flask_login import current_user
 from webapp.cases import public_query
 from webapp.db import db_session
 from webapp.domain_errors import NotFound
+from webapp.licences import wallet
 from webapp.rate_limits import limiter
 from webapp.themes import public_catalog, theme_forms
 from webapp.themes.lookup import get_theme, latest_version
 from webapp.themes.published import published_theme
 
 from .auth import home_url
-from .inputs import CaseQueryInput, CatalogSearchInput, load_or_errors
+from .inputs import CaseQueryInput, CatalogSearchInput, LicenceCheckInput, load_or_errors
 
 bp = Blueprint("portal", __name__)
 
@@ -116,3 +117,51 @@ def _look_up(case_no: str, code: str):
         return None, "未找到该办件，或查询码不正确", 404
     session.commit()
     return public_query.public_progress(case), None, 200
+
+
+@bp.get("/licences/verify")
+def licence_check():
+    """证照核验's form; the QR code printed on a licence brings the number along."""
+    values, _ = load_or_errors(LicenceCheckInput(), request.args)
+    number = ((values or {}).get("no") or "").strip()
+    return render_template(
+        "portal/licence_check.html", number=number, found=None, message=None,
+        own_home=_own_home(),
+    )  # fmt: skip
+
+
+@bp.post("/licences/verify")
+def licence_check_result():
+    """Whether the number and check code name a licence issued here, and its status; the
+    holder only as a masked name. An unknown number and a wrong code get the same answer."""
+    values, errors = load_or_errors(LicenceCheckInput(), request.form)
+    values = values or {"no": "", "code": ""}
+    number, code = values["no"].strip(), values["code"].strip()
+    found, message, status = None, None, 200
+    if errors or not number or not code:
+        message, status = "请填写证照编号和核验码", 422
+    else:
+        found, message, status = _check(number, code)
+    return render_template(
+        "portal/licence_check.html", number=number, found=found, message=message,
+        own_home=_own_home(),
+    ), status  # fmt: skip
+
+
+def _check(number: str, code: str):
+    session = db_session()
+    address = request.remote_addr or "unknown"
+    for limit, subject in (
+        (limiter.LICENCE_CHECK_PER_ADDRESS, address),
+        (limiter.LICENCE_CHECK_FAILED_PER_NUMBER, number),
+    ):
+        if limiter.is_blocked(session, limit, subject):
+            return None, limit.message, 429
+    limiter.record_hit(session, limiter.LICENCE_CHECK_PER_ADDRESS, address)
+    licence = wallet.verify(session, number, code)
+    if licence is None:
+        limiter.record_hit(session, limiter.LICENCE_CHECK_FAILED_PER_NUMBER, number)
+        session.commit()
+        return None, "未核验到该证照：证照编号或核验码不正确", 404
+    session.commit()
+    return wallet.public_view(licence), None, 200
