@@ -9,7 +9,7 @@ from .field_dictionary import CheckedAs, FieldDef
 from .figures import MergeFigures, merge_figures
 from .items import Condition, FieldUse, ItemRecord, ItemResult, Material
 from .masking import mask_answers, mask_id_number, mask_mobile
-from .materials import MaterialRequirement, MaterialSet, merge_materials
+from .materials import Holdings, MaterialRequirement, MaterialSet, merge_materials
 from .merge import FieldUsage, FormItem, MergedField, MergedForm, MergedSection, merge_forms
 from .problems import CatalogInvalid, CatalogProblem, Conflict, MergeConflict
 from .split import split_for_item
@@ -64,6 +64,7 @@ __all__ = [
     "merge_figures",
     "merge_forms",
     "merge_materials",
+    "Holdings",
     "normalise_answers",
     "split_for_item",
     "theme_form",

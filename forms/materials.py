@@ -88,8 +88,17 @@ class MaterialSet:
         return cls(materials, data["item_material_total"])
 
 
-def merge_materials(items: Sequence[ItemRecord], order: Sequence[str] | None = None) -> MaterialSet:
+def merge_materials(
+    items: Sequence[ItemRecord],
+    order: Sequence[str] | None = None,
+    holdings: Holdings | None = None,
+) -> MaterialSet:
     """Each material once by code, listed in `order` of items (default: by code).
+
+    `holdings`, when the applicant is known, are the e-licences they hold: a material an
+    e-licence can replace is exempt when they hold a valid one of its type (the reason
+    names it); one this platform issues (source `theme`) is asked when they hold none.
+    Without holdings (public previews, notices) the catalog's flag alone decides.
 
     A material is exempt only when every item asking it can do without it; the reason
     shown is that of the first such item by code, so the result does not depend on the
@@ -106,16 +115,18 @@ def merge_materials(items: Sequence[ItemRecord], order: Sequence[str] | None = N
             occurrences.setdefault(material.code, []).append((by_code[code], material))
     positions = list(dict.fromkeys(m.code for c in listed for m in by_code[c].materials))
 
-    merged = tuple(_merge_one(occurrences[code], by_code) for code in positions)
+    merged = tuple(_merge_one(occurrences[code], by_code, holdings) for code in positions)
     total = sum(len(by_code[c].materials) for c in codes)
     return MaterialSet(merged, total)
 
 
 def _merge_one(
-    found: list[tuple[ItemRecord, Material]], items: Mapping[str, ItemRecord]
+    found: list[tuple[ItemRecord, Material]],
+    items: Mapping[str, ItemRecord],
+    holdings: Holdings | None = None,
 ) -> MaterialRequirement:
     first = found[0][1]
-    reasons = [_exemption(material, items) for _, material in found]
+    reasons = [_exemption(material, items, holdings) for _, material in found]
     kinds = {material.original_or_copy for _, material in found}
     return MaterialRequirement(
         code=first.code,
@@ -131,10 +142,43 @@ def _merge_one(
     )
 
 
-def _exemption(material: Material, items: Mapping[str, ItemRecord]) -> str | None:
+@dataclass(frozen=True)
+class Holdings:
+    """The e-licences an applicant holds: each licence type with how an exemption names
+    the licence ("营业执照 9144…")."""
+
+    held: tuple[tuple[str, str], ...] = ()
+
+    def label(self, licence_type: str) -> str | None:
+        return next((label for t, label in self.held if t == licence_type), None)
+
+
+def _exemption(
+    material: Material, items: Mapping[str, ItemRecord], holdings: Holdings | None = None
+) -> str | None:
     if material.source == "theme" and material.produced_by in items:
         return f"由本主题“{items[material.produced_by].name}”办理后生成，无需提交"
     if material.source in ("theme", "e_licence") and material.e_licence_type:
+        if holdings is not None:
+            # Another selected item issues the same e-licence (a 个体工商户's 营业执照).
+            issuer = next(
+                (
+                    i
+                    for _, i in sorted(items.items())
+                    if i.result and i.result.e_licence and i.result.name == material.e_licence_type
+                ),
+                None,
+            )
+            if material.source == "theme" and issuer is not None:
+                return f"由本主题“{issuer.name}”办理后生成，无需提交"
+            label = holdings.label(material.e_licence_type)
+            if label:
+                return f"可调用电子证照：{label}"
+            if material.source == "theme":
+                # Issued on this platform (by an item not selected this time), and not
+                # held: asked. A licence from the national library (source e_licence:
+                # 居民身份证, 不动产权证书) stays exempt by the catalog's flag.
+                return None
         return f"可调用电子证照“{material.e_licence_type}”，无需提交"
     if material.source == "shared":
         source = f"（{material.shared_from}）" if material.shared_from else ""

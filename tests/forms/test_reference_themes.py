@@ -21,10 +21,12 @@ from engine.guidance import Guidance, compile_guidance
 from engine.theme_spec import CompiledTheme, compile_theme
 from forms import (
     Catalog,
+    Holdings,
     MergedForm,
     ThemeDefinition,
     load_catalog,
     load_theme_definition,
+    merge_materials,
     normalise_answers,
     theme_form,
     theme_materials,
@@ -483,3 +485,34 @@ def test_housing_asks_about_the_mortgage_and_registers_it_with_the_transfer(
     assert ("Task_Mortgage" in done) is selected
     if selected:  # 带押过户: the mortgage is registered together with the transfer
         assert done.index("Task_Transfer") < done.index("Task_Mortgage") < done.index("Task_Water")
+
+
+@pytest.mark.parametrize(
+    ("operator_form", "held", "reason"),
+    [
+        # A registered company holding its 营业执照: called up by name and number.
+        ("enterprise", (("营业执照", "营业执照 91441322MA4X0001X8"),),
+         "可调用电子证照：营业执照 91441322MA4X0001X8"),
+        # Holding none: the platform would have issued it, so it is asked.
+        ("enterprise", (), None),
+        # 个体工商户设立登记 issues a 营业执照 in this very case.
+        ("individual", (), "由本主题“个体工商户设立登记”办理后生成，无需提交"),
+    ],
+)  # fmt: skip
+def test_a_business_licence_is_exempt_by_what_the_applicant_holds(
+    references, catalog, operator_form, held, reason
+):
+    restaurant = references["restaurant-opening"]
+    answers = restaurant_answers(
+        references, **{"enterprise.registered": operator_form == "enterprise",
+                       "operator.form": operator_form}
+    )  # fmt: skip
+    selected = restaurant.definition.selected_items(restaurant.decide(answers))
+    materials = merge_materials(
+        [catalog.item(c) for c in selected], holdings=Holdings(held=held)
+    ).materials
+    licence = next(m for m in materials if m.code == "CL-YYZZ")
+    assert licence.exempt_reason == reason
+    # A 居民身份证 comes from the national library: exempt by the catalog's flag still.
+    (identity,) = [m for m in materials if m.code == "CL-FDDBRSFZM"] or [None]
+    assert identity is None or identity.exempt

@@ -337,9 +337,10 @@ def test_a_version_published_before_guidance_tables_still_decides_by_its_answer(
     assert theme_forms.guidance_reasons(legacy, yes) == {}
 
 
-def test_a_registered_restaurant_brings_its_licence_as_an_e_licence(login, session):
+def test_a_registered_restaurant_without_the_e_licence_is_asked_for_it(login, session):
     # Already registered: the 营业执照 is not produced in this case (设立登记 is not selected),
-    # so the material set must not say it will be; the e-licence replaces it.
+    # so the material set must not say it will be. The applicant holds no 营业执照 in the
+    # wallet (calling it up is test_licence_wallet's), so it is asked, not waved through.
     answers = restaurant_answers()
     base = "91441322MA4W3Q5K1"
     answers.update({"enterprise.registered": True, "enterprise.uscc": base + calc_check(base)})
@@ -347,12 +348,11 @@ def test_a_registered_restaurant_brings_its_licence_as_an_e_licence(login, sessi
     response = applicant.post_form(
         RESTAURANT_APPLY, data=form_fields(answers) + [("csrf_token", applicant.csrf)]
     )
-    case = case_of(session, response)
-    assert "SAMR-QYSLDJ" not in case.selected_items
-    page = applicant.get(f"/applicant/cases/{case.case_no}").get_data(as_text=True)
-    licence_row = page.split('data-material="CL-YYZZ"')[1].split("</tr>")[0]
-    assert "可调用电子证照“营业执照”" in licence_row
-    assert "办理后生成" not in licence_row
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    licence_part = page.split('data-material="CL-YYZZ"')[1].split('data-material="')[0]
+    assert "免提交" not in licence_part and "办理后生成" not in licence_part
+    assert "field-error" in page.split('data-material="CL-YYZZ"')[0][-80:]
 
     # Not registered: the licence is produced in the theme, and said so.
     response = applicant.post_form(

@@ -10,7 +10,9 @@ from webapp.models import AuditEvent, Case, ELicence, User
 from webapp.parties import case_parties
 from webapp.parties.models import Capacity
 
+from .conftest import form_fields
 from .test_case_workflow import _accept, _act, _task
+from .test_guidance import RESTAURANT_APPLY, restaurant_answers
 
 USCC = "91441322MA4X0001X8"
 COMPANY = "博罗县青禾餐饮管理有限公司"
@@ -126,3 +128,50 @@ def test_guessing_check_codes_locks_the_number(app, login, submit_case, session)
     assert locked.status_code == 429
     assert "错误次数过多" in locked.get_data(as_text=True)
     assert "核验通过" not in locked.get_data(as_text=True)
+
+
+# --- reuse: a held licence replaces the material it is ----------------------------------
+
+
+def _restaurant(registered_as: str) -> list[tuple[str, str]]:
+    answers = restaurant_answers()
+    answers.update({"enterprise.registered": True, "enterprise.uscc": registered_as})
+    return form_fields(answers)
+
+
+def _yyzz(page: str) -> str:
+    return page.split('data-material="CL-YYZZ"')[1].split('data-material="')[0]
+
+
+def test_a_held_business_licence_is_called_up_instead_of_asked(login, submit_case, session):
+    _, licence = _granted(login, submit_case, session)
+    zhangsan = login("zhangsan")
+    # At form time: the one form says the licence is called up, nothing to upload.
+    form = zhangsan.post_form(f"{RESTAURANT_APPLY}/draft", data=_restaurant(USCC))
+    assert form.status_code == 302
+    page = zhangsan.get(form.headers["Location"]).get_data(as_text=True)
+    assert f"免提交：可调用电子证照：营业执照 {USCC}" in _yyzz(page)
+    # Submitted without it: the case's material set and the front desk say the same.
+    submitted = zhangsan.post_form(RESTAURANT_APPLY, data=_restaurant(USCC))
+    assert submitted.status_code == 302, submitted.get_data(as_text=True)[:500]
+    case_no = re.search(r"YJS-\d{8}-\d{6}", submitted.headers["Location"]).group(0)
+    case_page = zhangsan.get(f"/applicant/cases/{case_no}").get_data(as_text=True)
+    assert f"可调用电子证照：营业执照 {USCC}" in _yyzz(case_page)
+    desk = login("window").get(f"/clerk/cases/{case_no}").get_data(as_text=True)
+    assert f"免提交：可调用电子证照：营业执照 {USCC}" in _yyzz(desk)
+
+    # Revoked: it no longer replaces anything, and the form asks for the 营业执照 again.
+    licence.status = "revoked"
+    session.commit()
+    again = zhangsan.post_form(RESTAURANT_APPLY, data=_restaurant(USCC))
+    assert again.status_code == 422
+    part = _yyzz(again.get_data(as_text=True))
+    assert "免提交" not in part and "上传" in part
+
+
+def test_someone_else_s_licence_exempts_nothing(login, submit_case, session):
+    _granted(login, submit_case, session)
+    lisi = login("lisi")
+    refused = lisi.post_form(RESTAURANT_APPLY, data=_restaurant(USCC))
+    assert refused.status_code == 422
+    assert "免提交" not in _yyzz(refused.get_data(as_text=True))

@@ -29,6 +29,7 @@ from webapp.cases.models import Case
 from webapp.clock import now
 from webapp.domain_errors import Forbidden, Invalid, NotFound
 from webapp.instruments import case_instruments
+from webapp.licences import wallet
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.materials.models import MaterialFile
@@ -92,7 +93,7 @@ def submit(session: Session, applicant: User, theme: Theme, answers: dict) -> Ca
     """
     answers, on_paper = hand_in.split_declarations(answers)
     draft = draft_of(session, applicant, theme)
-    missing = _missing_materials(session, theme, answers, on_paper, draft)
+    missing = _missing_materials(session, applicant, theme, answers, on_paper, draft)
     try:
         case = lifecycle.submit_application(session, applicant, theme, answers)
     except Invalid as exc:
@@ -116,7 +117,7 @@ def submit(session: Session, applicant: User, theme: Theme, answers: dict) -> Ca
     return case
 
 
-def _missing_materials(session, theme, answers, on_paper, draft) -> list[dict]:
+def _missing_materials(session, applicant, theme, answers, on_paper, draft) -> list[dict]:
     version = latest_version(session, theme)
     if version is None:
         return []  # submit_application says why
@@ -126,7 +127,7 @@ def _missing_materials(session, theme, answers, on_paper, draft) -> list[dict]:
     uploaded = (
         {f.material_code for f in material_files.draft_files(session, draft)} if draft else set()
     )
-    materials = selection_materials(version, decision.selected)
+    materials = selection_materials(version, decision.selected, wallet.holdings(session, applicant))
     return hand_in.missing_at_submission(materials, uploaded, on_paper)
 
 
@@ -147,7 +148,7 @@ def draft_materials(
             files=tuple(f for f in files if f.material_code == m.code),
             on_paper=m.code in on_paper,
         )
-        for m in selection_materials(version, selected)
+        for m in selection_materials(version, selected, wallet.holdings(session, applicant))
     ]
 
 

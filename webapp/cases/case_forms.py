@@ -4,9 +4,10 @@ what of them a given user may see."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from forms import (
+    Holdings,
     MaterialRequirement,
     MergedForm,
     merge_materials,
@@ -18,6 +19,7 @@ from forms import (
 from webapp import access_policy
 from webapp.accounts.models import User
 from webapp.cases.models import Case
+from webapp.licences import wallet
 from webapp.licences.models import ELicence
 from webapp.process_cache import ProcessCache, version_key
 from webapp.regions import region_table
@@ -38,13 +40,20 @@ def case_form(case: Case) -> MergedForm:
 def case_materials(case: Case) -> list[MaterialRequirement]:
     """The material set of the case's selected items, each material once, with exemptions
     decided for *this* selection: a material produced inside the theme is exempt only when
-    the item producing it is selected (a restaurant already registered brings its 营业执照).
+    the item producing it is selected (a restaurant already registered brings its 营业执照),
+    and one an e-licence replaces is exempt when the applicant holds a valid one of its type.
     """
-    return selection_materials(case.theme_version, case.selected_items)
+    session = object_session(case)
+    applicant = session.get(User, case.applicant_id) if session is not None else None
+    held = wallet.holdings(session, applicant) if applicant is not None else None
+    return selection_materials(case.theme_version, case.selected_items, held)
 
 
-def selection_materials(version: ThemeVersion, items) -> list[MaterialRequirement]:
-    """The material set of a selection of items of `version` (a case's, or a draft's)."""
+def selection_materials(
+    version: ThemeVersion, items, held: tuple[tuple[str, str], ...] | None = None
+) -> list[MaterialRequirement]:
+    """The material set of a selection of items of `version` (a case's, or a draft's);
+    `held`, when the applicant is known, the e-licences they hold (`wallet.holdings`)."""
     selected = tuple(items)
 
     def build() -> tuple[MaterialRequirement, ...]:
@@ -53,9 +62,10 @@ def selection_materials(version: ThemeVersion, items) -> list[MaterialRequiremen
             # Versions published before item facts were kept: the whole-theme set, narrowed.
             return tuple(m for m in theme.materials.materials if set(selected) & set(m.asked_by))
         records = [i.as_record() for i in theme.notice.items if i.code in set(selected)]
-        return merge_materials(records, order=theme.notice.item_codes).materials
+        holdings = Holdings(held=held) if held is not None else None
+        return merge_materials(records, order=theme.notice.item_codes, holdings=holdings).materials
 
-    return list(_MATERIAL_SETS.get((version_key(version), selected), build))
+    return list(_MATERIAL_SETS.get((version_key(version), selected, held), build))
 
 
 def materials_to_hand_in(case: Case) -> dict[str, MaterialRequirement]:

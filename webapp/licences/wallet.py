@@ -8,6 +8,8 @@
 - `wallet(session, user)`: the licences an account sees, newest first (the access policy
   decides each: its own application, or a party the account acts for).
 - `entries(session, user)`: the wallet as its page lists it (holder, case number).
+- `holdings(session, user)`: the valid licences as the material set reads them (exempting
+  the materials an e-licence of theirs replaces).
 - `licence_for(session, user, licence_id)`: one of them, else NotFound (nothing revealed).
 - `verify(session, number, code)`: the public check; the same None for an unknown number
   and a wrong code. `masked_holder(licence)` is all of the holder it shows.
@@ -122,6 +124,14 @@ def entries(session: Session, user: User) -> list[WalletEntry]:
         )
         for lic in held
     ]
+
+
+def holdings(session: Session, user: User) -> tuple[tuple[str, str], ...]:
+    """The valid licences the account holds, as the material set reads them: (type, how
+    the exemption names it), newest of each type first."""
+    return tuple(
+        (lic.name, f"{lic.name} {lic.number}") for lic in wallet(session, user) if lic.valid
+    )
 
 
 def licence_for(session: Session, user: User, licence_id: int) -> ELicence:
