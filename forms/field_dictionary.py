@@ -3,6 +3,9 @@
 Fields are merged by key, never by label, so the key's meaning lives here once: its label,
 type, widest constraints and privacy class. Items only say which keys they ask and may
 narrow the constraints (see `constraints`).
+
+`from_licence: {type: 营业执照, part: holder | number}` marks a field an applicant's held
+e-licence fills in (智能填报): the holder's name or the licence number.
 """
 
 from __future__ import annotations
@@ -50,9 +53,12 @@ _DEFINITION_ATTRIBUTES = (
     "unit",
     "multiple",
     "checked_as",
+    "from_licence",
     "item_fields",
     *LABELS,
 )
+# What of a held e-licence a field's `from_licence` fills it with (智能填报).
+LICENCE_PARTS = ("holder", "number")
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,9 @@ class FieldDef:
     constraints: Constraints = field(default_factory=Constraints)
     multiple: bool = False
     checked_as: CheckedAs | None = None
+    # (licence type, part): prefilled from the applicant's e-licence of that type, e.g.
+    # ("营业执照", "number") for a company's 统一社会信用代码.
+    from_licence: tuple[str, str] | None = None
     item_fields: tuple[FieldDef, ...] = ()
 
     @property
@@ -150,6 +159,7 @@ def _parse_definition(
         reader.problem("是 enum 类型，须列出 options")
 
     checked_as = _read_checked_as(reader, type_)
+    from_licence = _read_from_licence(reader)
     item_fields: tuple[FieldDef, ...] = ()
     if type_ == "array":
         if group:
@@ -173,8 +183,25 @@ def _parse_definition(
         constraints=constraints,
         multiple=multiple,
         checked_as=checked_as,
+        from_licence=from_licence,
         item_fields=item_fields,
     )
+
+
+def _read_from_licence(reader: RecordReader) -> tuple[str, str] | None:
+    raw = reader.raw("from_licence")
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, Mapping)
+        or not isinstance(raw.get("type"), str)
+        or raw.get("part") not in LICENCE_PARTS
+    ):
+        reader.problem(
+            f"的 from_licence 应写作 {{type: 证照名称, part: {' / '.join(LICENCE_PARTS)}}}"
+        )
+        return None
+    return (raw["type"], raw["part"])
 
 
 def read_constraints(

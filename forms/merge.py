@@ -58,6 +58,7 @@ class MergedField:
     constraints: Constraints = field(default_factory=Constraints)
     multiple: bool = False
     checked_as: CheckedAs | None = None
+    from_licence: tuple[str, str] | None = None  # (licence type, part): 智能填报
     usages: tuple[FieldUsage, ...] = ()  # sorted by item code
     question: bool = False  # asked by the theme itself to choose items (导办)
     item_fields: tuple[MergedField, ...] = ()
@@ -110,6 +111,8 @@ class MergedField:
             "usages": [u.to_dict() for u in self.usages],
             "question": self.question,
             "item_fields": [f.to_dict() for f in self.item_fields],
+            # Only when set: snapshots of fields without it stay as they were.
+            **({"from_licence": list(self.from_licence)} if self.from_licence else {}),
         }
 
     @classmethod
@@ -128,6 +131,7 @@ class MergedField:
             usages=tuple(FieldUsage.from_dict(u) for u in data.get("usages", [])),
             question=data.get("question", False),
             item_fields=tuple(cls.from_dict(f) for f in data.get("item_fields", [])),
+            from_licence=tuple(data["from_licence"]) if data.get("from_licence") else None,
         )
 
 
@@ -361,6 +365,7 @@ def _merge_field(
         constraints=combined,
         multiple=definition.multiple,
         checked_as=definition.checked_as,
+        from_licence=definition.from_licence,
         usages=tuple(FieldUsage(item.code, use.required, use.when) for item, use in uses),
         item_fields=tuple(item_fields),
     )

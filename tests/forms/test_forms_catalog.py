@@ -304,3 +304,12 @@ def test_the_old_condition_key_says_what_replaces_it(catalog_copy, catalog):
         "enterprise-opening/theme.yaml: 主题 enterprise-opening 事项 HF-DWJCDJ 的 condition "
         "已不再使用：改为 selected_by: guidance，并在导办决策表（guidance）中写明何时办理"
     ]
+
+
+def test_a_field_says_which_licence_fills_it(catalog, catalog_copy):
+    # 智能填报: the company's name and USCC come from a held 营业执照.
+    assert catalog.fields["enterprise.uscc"].from_licence == ("营业执照", "number")
+    assert catalog.fields["enterprise.name"].from_licence == ("营业执照", "holder")
+    root = catalog_copy / "catalog"
+    edit(root / "fields.yaml", "{type: 营业执照, part: number}", "{type: 营业执照, part: address}")
+    assert any("from_licence 应写作" in p for p in problems_of(root))

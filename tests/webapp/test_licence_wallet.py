@@ -175,3 +175,47 @@ def test_someone_else_s_licence_exempts_nothing(login, submit_case, session):
     refused = lisi.post_form(RESTAURANT_APPLY, data=_restaurant(USCC))
     assert refused.status_code == 422
     assert "免提交" not in _yyzz(refused.get_data(as_text=True))
+
+
+# --- prefill (智能填报) ------------------------------------------------------------------
+
+
+def _form_page(client, registered: bool, operator_form: str = "enterprise") -> str:
+    query = (
+        "step=form&restaurant.floor_area=120&restaurant.seats=40&restaurant.outdoor_sign=false"
+        f"&enterprise.registered={'true' if registered else 'false'}&operator.form={operator_form}"
+    )
+    page = client.get(f"{RESTAURANT_APPLY}?{query}")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def _value(page: str, key: str) -> str | None:
+    found = re.search(rf'<input name="{re.escape(key)}" value="([^"]*)"', page)
+    return found.group(1) if found else None
+
+
+def test_the_form_fills_in_the_company_from_the_held_business_licence(login, submit_case, session):
+    _granted(login, submit_case, session)
+    zhangsan = login("zhangsan")
+    page = _form_page(zhangsan, registered=True)
+    assert _value(page, "enterprise.name") == COMPANY
+    assert _value(page, "enterprise.uscc") == USCC
+    note = page.split('id="licence-prefill"')[1].split("</p>")[0]
+    assert f"已从电子证照《营业执照》（证号 {USCC}）填入：企业名称、统一社会信用代码" in note
+
+    # Not registered yet: this case issues a 营业执照 for a new company; nothing is taken
+    # from the one held.
+    fresh = _form_page(zhangsan, registered=False)
+    assert _value(fresh, "enterprise.name") in (None, "") and 'id="licence-prefill"' not in fresh
+    # Someone holding no 营业执照 gets an empty form.
+    other = _form_page(login("lisi"), registered=True)
+    assert _value(other, "enterprise.uscc") in (None, "") and 'id="licence-prefill"' not in other
+
+
+def test_a_revoked_licence_fills_in_nothing(login, submit_case, session):
+    _, licence = _granted(login, submit_case, session)
+    licence.status = "revoked"
+    session.commit()
+    page = _form_page(login("zhangsan"), registered=True)
+    assert _value(page, "enterprise.uscc") in (None, "") and 'id="licence-prefill"' not in page

@@ -68,6 +68,20 @@ def selection_materials(
     return list(_MATERIAL_SETS.get((version_key(version), selected, held), build))
 
 
+def issued_licence_types(version: ThemeVersion, items) -> set[str]:
+    """The e-licence types the selected items of `version` issue (营业执照 when 设立登记
+    is among them)."""
+    theme = published_theme(version)
+    if theme.notice is None:
+        return set()
+    selected = set(items)
+    return {
+        i.result.name
+        for i in theme.notice.items
+        if i.code in selected and i.result and i.result.e_licence
+    }
+
+
 def materials_to_hand_in(case: Case) -> dict[str, MaterialRequirement]:
     """Material code → material, for those the applicant must hand in (not exempt)."""
     return {m.code: m for m in case_materials(case) if not m.exempt}

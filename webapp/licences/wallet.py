@@ -10,6 +10,8 @@
 - `entries(session, user)`: the wallet as its page lists it (holder, case number).
 - `holdings(session, user)`: the valid licences as the material set reads them (exempting
   the materials an e-licence of theirs replaces).
+- `prefill(session, user, fields, issued_here)`: 智能填报 — the answers the field
+  dictionary takes from a held licence (`from_licence`), and the notes saying so.
 - `licence_for(session, user, licence_id)`: one of them, else NotFound (nothing revealed).
 - `verify(session, number, code)`: the public check; the same None for an unknown number
   and a wrong code. `masked_holder(licence)` is all of the holder it shows.
@@ -132,6 +134,44 @@ def holdings(session: Session, user: User) -> tuple[tuple[str, str], ...]:
     return tuple(
         (lic.name, f"{lic.name} {lic.number}") for lic in wallet(session, user) if lic.valid
     )
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """智能填报 from held e-licences: the values, and what the form says it filled in."""
+
+    values: dict[str, str]
+    notes: list[str]
+
+
+def prefill(session: Session, user: User, fields, issued_here: set[str]) -> Prefill:
+    """The answers `fields` (merged form fields) take from the account's valid licences,
+    by the field dictionary's `from_licence`. Skipped for a licence type this very case
+    issues (企业开办: the company is new) and when the account holds several of the type
+    (which company is meant is the applicant's to say)."""
+    by_type: dict[str, list[ELicence]] = {}
+    for lic in wallet(session, user):
+        if lic.valid:
+            by_type.setdefault(lic.name, []).append(lic)
+    values: dict[str, str] = {}
+    filled: dict[str, list[str]] = {}
+    for f in fields:
+        if not f.from_licence:
+            continue
+        licence_type, part = f.from_licence
+        held = by_type.get(licence_type, [])
+        if licence_type in issued_here or len(held) != 1:
+            continue
+        value = held[0].number if part == "number" else holder_name(held[0])
+        if value:
+            values[f.key] = value
+            filled.setdefault(licence_type, []).append(f.label)
+    notes = [
+        f"已从电子证照《{t}》（证号 {by_type[t][0].number}）填入：{'、'.join(labels)}。"
+        "如有不符请直接修改。"
+        for t, labels in filled.items()
+    ]
+    return Prefill(values, notes)
 
 
 def licence_for(session: Session, user: User, licence_id: int) -> ELicence:

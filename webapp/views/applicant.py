@@ -14,7 +14,13 @@ from webapp.accounts import registration
 from webapp.applications import drafts
 from webapp.audit import trail
 from webapp.cases import lifecycle, submissions
-from webapp.cases.case_forms import case_form, case_licences, case_materials, visible_sections
+from webapp.cases.case_forms import (
+    case_form,
+    case_licences,
+    case_materials,
+    issued_licence_types,
+    visible_sections,
+)
 from webapp.cases.locking import lock_case
 from webapp.cases.lookup import case_for, own_case_for
 from webapp.cases.next_steps import next_step
@@ -112,9 +118,15 @@ def apply(code: str):
     if decision.errors:
         errors = {e["key"]: e["message"] for e in decision.errors}
         return _render_guide(theme, version, answers, errors, 422)
-    # A fresh form starts from the profile's identity (the applicant may change it).
+    # A fresh form starts from the profile's identity and what the applicant's e-licences
+    # carry (智能填报, said so on the form); the applicant may change any of it.
     prefill = {k: v for k, v in registration.profile_answers(current_user).items() if k in form}
-    return render_form(theme, version, {**prefill, **answers}, {}, 200)
+    from_licences = wallet.prefill(
+        db_session(), current_user, form.fields,
+        issued_licence_types(version, decision.selected),
+    )  # fmt: skip
+    answers = {**prefill, **from_licences.values, **answers}
+    return render_form(theme, version, answers, {}, 200, prefilled=from_licences.notes)
 
 
 def _query_answer(field):
@@ -155,7 +167,10 @@ def _render_guide(theme, version, answers: dict, errors: dict, status: int):
     ), status
 
 
-def render_form(theme, version, answers: dict, errors: dict, status: int, draft=None, token=None):
+def render_form(
+    theme, version, answers: dict, errors: dict, status: int, draft=None, token=None,
+    prefilled=(),
+):  # fmt: skip
     """The one form with the answers as typed (never masked: the applicant typed them)
     and every error at once; `draft` is the saved draft being continued, if any. `token`
     is the submission token of a post shown again (new when the form is shown afresh)."""
@@ -180,6 +195,7 @@ def render_form(theme, version, answers: dict, errors: dict, status: int, draft=
         saved_draft=draft or drafts.draft_of(db_session(), current_user, theme),
         questions=published_theme(version).questions,
         submission_token=token or submissions.new_token(),
+        prefilled=prefilled,
         materials=drafts.draft_materials(
             db_session(), current_user, version, decision.selected, answers
         ),
