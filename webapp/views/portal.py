@@ -100,23 +100,33 @@ def case_query_result():
 
 
 def _look_up(case_no: str, code: str):
+    found, message, status = _throttled_look_up(
+        limiter.CASE_QUERY_PER_ADDRESS,
+        limiter.CASE_QUERY_FAILED_PER_CASE,
+        case_no,
+        lambda session: public_query.find_case(session, case_no, code),
+        "未找到该办件，或查询码不正确",
+    )
+    return (public_query.public_progress(found) if found else None), message, status
+
+
+def _throttled_look_up(per_address, failed_per_number, number: str, find, not_found: str):
+    """A public look-up by a number and its code (办件查询, 证照核验): every try counts per
+    client address, wrong codes count per number; either limit reached refuses before the
+    code is compared, so guessing on gains nothing. (found, message, status)."""
     session = db_session()
     address = request.remote_addr or "unknown"
-    for limit, subject in (
-        (limiter.CASE_QUERY_PER_ADDRESS, address),
-        (limiter.CASE_QUERY_FAILED_PER_CASE, case_no),
-    ):
+    for limit, subject in ((per_address, address), (failed_per_number, number)):
         if limiter.is_blocked(session, limit, subject):
-            # Refused before the code is compared: guessing on gains nothing.
             return None, limit.message, 429
-    limiter.record_hit(session, limiter.CASE_QUERY_PER_ADDRESS, address)
-    case = public_query.find_case(session, case_no, code)
-    if case is None:
-        limiter.record_hit(session, limiter.CASE_QUERY_FAILED_PER_CASE, case_no)
-        session.commit()
-        return None, "未找到该办件，或查询码不正确", 404
+    limiter.record_hit(session, per_address, address)
+    found = find(session)
+    if found is None:
+        limiter.record_hit(session, failed_per_number, number)
     session.commit()
-    return public_query.public_progress(case), None, 200
+    if found is None:
+        return None, not_found, 404
+    return found, None, 200
 
 
 @bp.get("/licences/verify")
@@ -149,19 +159,11 @@ def licence_check_result():
 
 
 def _check(number: str, code: str):
-    session = db_session()
-    address = request.remote_addr or "unknown"
-    for limit, subject in (
-        (limiter.LICENCE_CHECK_PER_ADDRESS, address),
-        (limiter.LICENCE_CHECK_FAILED_PER_NUMBER, number),
-    ):
-        if limiter.is_blocked(session, limit, subject):
-            return None, limit.message, 429
-    limiter.record_hit(session, limiter.LICENCE_CHECK_PER_ADDRESS, address)
-    licence = wallet.verify(session, number, code)
-    if licence is None:
-        limiter.record_hit(session, limiter.LICENCE_CHECK_FAILED_PER_NUMBER, number)
-        session.commit()
-        return None, "未核验到该证照：证照编号或核验码不正确", 404
-    session.commit()
-    return wallet.public_view(licence), None, 200
+    found, message, status = _throttled_look_up(
+        limiter.LICENCE_CHECK_PER_ADDRESS,
+        limiter.LICENCE_CHECK_FAILED_PER_NUMBER,
+        number,
+        lambda session: wallet.verify(session, number, code),
+        "未核验到该证照：证照编号或核验码不正确",
+    )
+    return (wallet.public_view(found) if found else None), message, status
