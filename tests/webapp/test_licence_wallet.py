@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
+from webapp import clock
+from webapp.domain_errors import Conflict, Invalid
+from webapp.licences import revocation
 from webapp.models import AuditEvent, Case, ELicence, User
 from webapp.parties import case_parties
 from webapp.parties.models import Capacity
@@ -75,17 +79,23 @@ def test_every_account_acting_for_the_company_sees_its_licence(login, submit_cas
 
 def test_a_revoked_licence_says_so_in_the_wallet_and_at_the_check(login, submit_case, session):
     _, licence = _granted(login, submit_case, session)
-    licence.status = "revoked"
+    revocation.revoke(session, None, licence, "核查发现虚假承诺", clock.now())
     session.commit()
     zhangsan = login("zhangsan")
     (row,) = _rows(zhangsan.get("/applicant/licences").get_data(as_text=True))
-    assert "已注销" in row
-    assert "本证照已注销" in zhangsan.get(f"/applicant/licences/{licence.id}").get_data(
+    assert "已撤销" in row
+    assert "本证照已撤销" in zhangsan.get(f"/applicant/licences/{licence.id}").get_data(
         as_text=True
     )
     checked = _check(login("lisi"), USCC, licence.check_code)
     assert checked.status_code == 200
-    assert "已注销" in checked.get_data(as_text=True)
+    assert "已撤销" in checked.get_data(as_text=True)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "licence.revoked")).one()
+    assert event.detail == "核查发现虚假承诺"
+    with pytest.raises(Conflict):
+        revocation.revoke(session, None, licence, "再次撤销", clock.now())
+    with pytest.raises(Invalid):
+        revocation.revoke(session, None, licence, "  ", clock.now())
 
 
 def _check(client, number: str, code: str):

@@ -50,6 +50,7 @@ EVENT_LABELS = {
     "timer.fired": "定时事件触发",
     "timer.failed": "定时事件出错",
     "licence.issued": "电子证照入库",
+    "licence.revoked": "撤销电子证照",
     "rating.given": "申请人评价",
     "rating.rectified": "差评整改答复",
     "instrument.issued": "出具文书",

@@ -19,7 +19,7 @@ class LicenceStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"valid": "有效", "revoked": "已注销"}[self.value]
+        return {"valid": "有效", "revoked": "已撤销"}[self.value]
 
 
 class ELicence(Base):
