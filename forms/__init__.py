@@ -9,7 +9,13 @@ from .field_dictionary import CheckedAs, FieldDef
 from .figures import MergeFigures, merge_figures
 from .items import Condition, FieldUse, ItemRecord, ItemResult, Material
 from .masking import mask_answers, mask_id_number, mask_mobile
-from .materials import Holdings, MaterialRequirement, MaterialSet, merge_materials
+from .materials import (
+    Holdings,
+    MaterialRequirement,
+    MaterialSet,
+    licence_exemption,
+    merge_materials,
+)
 from .merge import FieldUsage, FormItem, MergedField, MergedForm, MergedSection, merge_forms
 from .problems import CatalogInvalid, CatalogProblem, Conflict, MergeConflict
 from .split import split_for_item
@@ -65,6 +71,7 @@ __all__ = [
     "merge_forms",
     "merge_materials",
     "Holdings",
+    "licence_exemption",
     "normalise_answers",
     "split_for_item",
     "theme_form",

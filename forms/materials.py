@@ -30,6 +30,9 @@ class MaterialRequirement:
     e_licence_type: str | None = None
     note: str | None = None
     exempt_reason: str | None = None
+    # Why a material an e-licence could replace is asked after all this time (the
+    # provincial library did not answer). Said to the applicant only, never stored.
+    licence_notice: str | None = None
 
     @property
     def exempt(self) -> bool:
@@ -128,6 +131,8 @@ def _merge_one(
     first = found[0][1]
     reasons = [_exemption(material, items, holdings) for _, material in found]
     kinds = {material.original_or_copy for _, material in found}
+    licence_type = next((m.e_licence_type for _, m in found if m.e_licence_type), None)
+    exempt_reason = reasons[0] if all(reasons) else None
     return MaterialRequirement(
         code=first.code,
         name=first.name,
@@ -136,21 +141,39 @@ def _merge_one(
         required=any(material.required for _, material in found),
         tolerance=all(material.tolerance for _, material in found),
         asked_by=tuple(item.code for item, _ in found),
-        e_licence_type=next((m.e_licence_type for _, m in found if m.e_licence_type), None),
+        e_licence_type=licence_type,
         note=next((m.note for _, m in found if m.note), None),
-        exempt_reason=reasons[0] if all(reasons) else None,
+        exempt_reason=exempt_reason,
+        licence_notice=(
+            holdings.unavailable
+            if holdings is not None and licence_type and exempt_reason is None
+            else None
+        ),
     )
 
 
 @dataclass(frozen=True)
 class Holdings:
-    """The e-licences an applicant holds: each licence type with how an exemption names
-    the licence ("营业执照 9144…")."""
+    """The e-licences an applicant holds: (licence type, licence number), newest first.
+
+    `complete`: the holdings come from a library that knows every licence of the holder
+    (the provincial e-licence library answered), so a licence type not held is not held —
+    the catalog's "可调用" flag no longer stands in for it. `unavailable`: the library was
+    asked and did not answer; what it would have replaced is asked, with this message.
+    """
 
     held: tuple[tuple[str, str], ...] = ()
+    complete: bool = False
+    unavailable: str | None = None
 
-    def label(self, licence_type: str) -> str | None:
-        return next((label for t, label in self.held if t == licence_type), None)
+    def number(self, licence_type: str) -> str | None:
+        return next((number for t, number in self.held if t == licence_type), None)
+
+
+def licence_exemption(licence_type: str, number: str) -> str:
+    """The one wording of a material replaced by a held e-licence: the form, the 一次告知书
+    and the material set at the window all say it this way."""
+    return f"已调用电子证照《{licence_type}》（证号 {number}）"
 
 
 def _exemption(
@@ -171,13 +194,14 @@ def _exemption(
             )
             if material.source == "theme" and issuer is not None:
                 return f"由本主题“{issuer.name}”办理后生成，无需提交"
-            label = holdings.label(material.e_licence_type)
-            if label:
-                return f"可调用电子证照：{label}"
-            if material.source == "theme":
+            number = holdings.number(material.e_licence_type)
+            if number:
+                return licence_exemption(material.e_licence_type, number)
+            if material.source == "theme" or holdings.complete or holdings.unavailable:
                 # Issued on this platform (by an item not selected this time), and not
                 # held: asked. A licence from the national library (source e_licence:
-                # 居民身份证, 不动产权证书) stays exempt by the catalog's flag.
+                # 居民身份证, 不动产权证书) stays exempt by the catalog's flag unless the
+                # provincial library was asked: then what it says (or its silence) rules.
                 return None
         return f"可调用电子证照“{material.e_licence_type}”，无需提交"
     if material.source == "shared":

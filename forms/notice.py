@@ -20,7 +20,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .items import Fee, ItemRecord, ItemResult, Material
-from .materials import MaterialRequirement, MaterialSet, merge_materials
+from .materials import Holdings, MaterialRequirement, MaterialSet, merge_materials
 from .themes import ThemeDefinition
 
 FORMAT_VERSION = 1
@@ -367,13 +367,16 @@ def build_notice(
     conditional: Collection[str] = (),
     reasons: Mapping[str, Sequence[str]] | None = None,
     answers: Sequence[tuple[str, str]] = (),
+    holdings: Holdings | None = None,
 ) -> Notice:
     """The notice of `source` for the `selected` item codes (None: the complete notice).
 
-    `conditional` are the items only the guidance selects; `reasons` maps such an item to
-    the guidance's words (decision rule descriptions): for a selected item why it applies,
-    for an item not selected when it would. `answers` are the applicant's answers as
-    (question, answer shown). Raises ValueError for a code that is not an item of the theme.
+        `conditional` are the items only the guidance selects; `reasons` maps such an item to
+        the guidance's words (decision rule descriptions): for a selected item why it applies,
+        for an item not selected when it would. `answers` are the applicant's answers as
+        (question, answer shown). `holdings`, for an applicant known to the caller, are their
+    e-licences: what one of them replaces is listed as exempt with the licence named, as on
+    their form (`merge_materials`). Raises ValueError for a code that is not an item of the theme.
     """
     reasons = reasons or {}
     conditional = set(conditional)
@@ -393,7 +396,9 @@ def build_notice(
         else:
             entries.append(NoticeEntry(item, POSSIBLE if selected is None else ANSWERED, why))
     materials = merge_materials(
-        [e.item.as_record() for e in entries], order=[e.item.code for e in entries]
+        [e.item.as_record() for e in entries],
+        order=[e.item.code for e in entries],
+        holdings=holdings,
     )
     return Notice(
         source=source,
@@ -480,6 +485,7 @@ def _material_dict(material: MaterialRequirement, names: Mapping[str, str]) -> d
             else ""
         ),
         "note": material.note or "",
+        "licence_notice": material.licence_notice or "",
         "asked_by": [{"code": c, "name": names.get(c, c)} for c in material.asked_by],
     }
 

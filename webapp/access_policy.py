@@ -42,6 +42,7 @@ class Function(enum.StrEnum):
     MODEL = "model"  # theme diagrams and guidance tables
     PUBLISH = "publish"  # publishing versions, figures
     FRONT_DESK = "front_desk"  # window-only acts (容缺材料 received)
+    REVOKE_LICENCE = "revoke_licence"  # 撤销 of an e-licence by the department that issued it
     ANY_ACCOUNT = "any_account"  # whatever any logged-in person may use (their own data)
 
 
@@ -51,6 +52,7 @@ FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
     Function.MODEL: frozenset({Role.ANALYST, Role.ADMIN}),
     Function.PUBLISH: frozenset({Role.ADMIN}),
     Function.FRONT_DESK: frozenset({Role.FRONT_DESK}),
+    Function.REVOKE_LICENCE: frozenset({Role.APPROVER}),
     Function.ANY_ACCOUNT: frozenset(Role),
 }
 
@@ -114,6 +116,24 @@ def can_see_licence(user: User, licence: ELicence) -> bool:
         return True
     return licence.party_id is not None and any(
         link.party_id == licence.party_id for link in user.party_links
+    )
+
+
+def can_revoke_licence(user: User, licence: ELicence) -> bool:
+    """撤销 is the issuing department's: an approver of the department that granted the
+    licence (行政许可法 §69 — the office that decided, or its superior), while it is valid."""
+    return (
+        may_use(user, Function.REVOKE_LICENCE)
+        and user.works_in(licence.department_id, Role.APPROVER)
+        and licence.valid
+    )
+
+
+def can_see_licence_as_issuer(user: User, licence: ELicence) -> bool:
+    """The issuing department's approvers read a licence it issued (to revoke it, or see
+    that it was)."""
+    return may_use(user, Function.REVOKE_LICENCE) and user.works_in(
+        licence.department_id, Role.APPROVER
     )
 
 

@@ -144,6 +144,23 @@ def _notification_settings(instance: Path) -> dict:
     }
 
 
+def _licence_library_settings() -> dict:
+    """证照复用: the local wallet by default; the provincial e-licence library over HTTP."""
+    source = _choice("YJS_LICENCE_SOURCE", "local", ("local", "http"))
+    url = os.environ.get("YJS_LICENCE_LIBRARY_URL", "")
+    if source == "http" and not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            "YJS_LICENCE_SOURCE=http 时须设置 YJS_LICENCE_LIBRARY_URL（http:// 或 https:// 地址）"
+        )
+    return {
+        "LICENCE_SOURCE": source,
+        "LICENCE_LIBRARY_URL": url,
+        "LICENCE_LIBRARY_TOKEN": os.environ.get("YJS_LICENCE_LIBRARY_TOKEN", ""),
+        # Seconds: a form waits on it, so short; a slow library means "please upload".
+        "LICENCE_LIBRARY_TIMEOUT": _int_setting("YJS_LICENCE_LIBRARY_TIMEOUT", 3, minimum=1),
+    }
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment, then apply `overrides` (tests)."""
     overrides = dict(overrides or {})
@@ -186,6 +203,7 @@ def load_config(overrides: dict | None = None) -> dict:
         ),
     }
     config.update(_notification_settings(instance))
+    config.update(_licence_library_settings())
     config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance, environment)

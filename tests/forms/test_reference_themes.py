@@ -491,8 +491,8 @@ def test_housing_asks_about_the_mortgage_and_registers_it_with_the_transfer(
     ("operator_form", "held", "reason"),
     [
         # A registered company holding its 营业执照: called up by name and number.
-        ("enterprise", (("营业执照", "营业执照 91441322MA4X0001X8"),),
-         "可调用电子证照：营业执照 91441322MA4X0001X8"),
+        ("enterprise", (("营业执照", "91441322MA4X0001X8"),),
+         "已调用电子证照《营业执照》（证号 91441322MA4X0001X8）"),
         # Holding none: the platform would have issued it, so it is asked.
         ("enterprise", (), None),
         # 个体工商户设立登记 issues a 营业执照 in this very case.
@@ -516,3 +516,33 @@ def test_a_business_licence_is_exempt_by_what_the_applicant_holds(
     # A 居民身份证 comes from the national library: exempt by the catalog's flag still.
     (identity,) = [m for m in materials if m.code == "CL-FDDBRSFZM"] or [None]
     assert identity is None or identity.exempt
+
+
+def _restaurant_materials(references, catalog, holdings):
+    restaurant = references["restaurant-opening"]
+    answers = restaurant_answers(references, **{"enterprise.registered": True})
+    selected = restaurant.definition.selected_items(restaurant.decide(answers))
+    materials = merge_materials([catalog.item(c) for c in selected], holdings=holdings).materials
+    return {m.code: m for m in materials}
+
+
+def test_the_provincial_library_s_answer_rules_over_the_catalog_flag(references, catalog):
+    # The library answered and holds no 居民身份证 of the legal representative: asked.
+    answered = _restaurant_materials(references, catalog, Holdings(held=(), complete=True))
+    identity = answered["CL-FDDBRSFZM"]
+    assert not identity.exempt and identity.licence_notice is None
+    # It holds one: called up by its number.
+    held = Holdings(held=(("居民身份证", "441302199203050028"),), complete=True)
+    assert _restaurant_materials(references, catalog, held)["CL-FDDBRSFZM"].exempt_reason == (
+        "已调用电子证照《居民身份证》（证号 441302199203050028）"
+    )
+    # It did not answer: asked, and the applicant is told why.
+    down = Holdings(held=(), unavailable="省电子证照库暂不可用，请上传该材料")
+    for code in ("CL-FDDBRSFZM", "CL-YYZZ"):
+        material = _restaurant_materials(references, catalog, down)[code]
+        assert not material.exempt
+        assert material.licence_notice == "省电子证照库暂不可用，请上传该材料"
+    # What the local wallet holds still exempts while the library is down.
+    local = Holdings(held=(("营业执照", "91441322MA4X0001X8"),), unavailable="x")
+    licence = _restaurant_materials(references, catalog, local)["CL-YYZZ"]
+    assert licence.exempt and licence.licence_notice is None

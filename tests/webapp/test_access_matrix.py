@@ -120,6 +120,11 @@ applicant.rate                     POST   login     ok       404  403    403  40
 # 证照夹: an applicant's own wallet; a licence only its holder's (zhangsan's 营业执照).
 applicant.licences                 GET    login     ok       ok   403    403  403 403    403
 applicant.licence                  GET    login     ok       404  403    403  403 403    403
+applicant.licence_pdf              GET    login     ok       404  403    403  403 403    403
+# 撤销 of an e-licence: approvers of the department that issued it (SAMR); another
+# department's approver meets a 404, the window (not an approver) a 403.
+clerk.revoke_licence_form          GET    login     403      403  403    ok   404 403    403
+clerk.revoke_licence               POST   login     403      403  403    ok   404 403    403
 # The profile (identity, notification channels): applicants.
 account.profile                    GET    login     ok       ok   403    403  403 403    403
 account.profile                    POST   login     ok       ok   403    403  403 403    403
@@ -364,8 +369,8 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
         case = _case(session, case_no)
         licence = ELicence(
             holder_id=case.applicant_id, case_id=case.id, item_code="SAMR-QYSLDJ",
-            name="营业执照", number=GRANT["result_no"], department_id=case.tasks[0].department_id,
-            check_code="ABC234",
+            name="营业执照", number=GRANT["result_no"], check_code="ABC234",
+            department_id=next(t.department_id for t in case.tasks if t.department.code == "SAMR"),
         )  # fmt: skip
         session.add(licence)
         session.commit()
@@ -443,6 +448,7 @@ BODIES: dict[str, Body] = {
         "form": {"no": w.licence_number, "code": w.licence_code}
     },
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
+    "clerk.revoke_licence": lambda w: {"form": {"reason": "以欺骗手段取得", "confirm": "true"}},
     "applicant.rate": lambda w: {"form": {"scope": "case", "level": "satisfied"}},
     "account.register_code": lambda w: {
         "form": {"name": "赵新", "id_number": NEW_ID, "mobile": "13800138000"}

@@ -160,15 +160,15 @@ def test_a_held_business_licence_is_called_up_instead_of_asked(login, submit_cas
     form = zhangsan.post_form(f"{RESTAURANT_APPLY}/draft", data=_restaurant(USCC))
     assert form.status_code == 302
     page = zhangsan.get(form.headers["Location"]).get_data(as_text=True)
-    assert f"免提交：可调用电子证照：营业执照 {USCC}" in _yyzz(page)
+    assert f"免提交：已调用电子证照《营业执照》（证号 {USCC}）" in _yyzz(page)
     # Submitted without it: the case's material set and the front desk say the same.
     submitted = zhangsan.post_form(RESTAURANT_APPLY, data=_restaurant(USCC))
     assert submitted.status_code == 302, submitted.get_data(as_text=True)[:500]
     case_no = re.search(r"YJS-\d{8}-\d{6}", submitted.headers["Location"]).group(0)
     case_page = zhangsan.get(f"/applicant/cases/{case_no}").get_data(as_text=True)
-    assert f"可调用电子证照：营业执照 {USCC}" in _yyzz(case_page)
+    assert f"已调用电子证照《营业执照》（证号 {USCC}）" in _yyzz(case_page)
     desk = login("window").get(f"/clerk/cases/{case_no}").get_data(as_text=True)
-    assert f"免提交：可调用电子证照：营业执照 {USCC}" in _yyzz(desk)
+    assert f"免提交：已调用电子证照《营业执照》（证号 {USCC}）" in _yyzz(desk)
 
     # Revoked: it no longer replaces anything, and the form asks for the 营业执照 again.
     licence.status = "revoked"

@@ -29,7 +29,7 @@ from webapp.cases.models import Case
 from webapp.clock import now
 from webapp.domain_errors import Forbidden, Invalid, NotFound
 from webapp.instruments import case_instruments
-from webapp.licences import wallet
+from webapp.licences import sources
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.materials.models import MaterialFile
@@ -127,7 +127,8 @@ def _missing_materials(session, applicant, theme, answers, on_paper, draft) -> l
     uploaded = (
         {f.material_code for f in material_files.draft_files(session, draft)} if draft else set()
     )
-    materials = selection_materials(version, decision.selected, wallet.holdings(session, applicant))
+    holdings = sources.holdings(session, applicant)
+    materials = selection_materials(version, decision.selected, holdings)
     return hand_in.missing_at_submission(materials, uploaded, on_paper)
 
 
@@ -148,7 +149,7 @@ def draft_materials(
             files=tuple(f for f in files if f.material_code == m.code),
             on_paper=m.code in on_paper,
         )
-        for m in selection_materials(version, selected, wallet.holdings(session, applicant))
+        for m in selection_materials(version, selected, sources.holdings(session, applicant))
     ]
 
 

@@ -21,6 +21,7 @@ from webapp.cases.tasks import decision_data, mark_done
 from webapp.clock import now
 from webapp.domain_errors import Conflict, Invalid
 from webapp.instruments import case_instruments
+from webapp.licences import document as licence_document
 from webapp.licences import wallet
 from webapp.notifications import outbox
 from webapp.themes.published import published_theme
@@ -68,9 +69,10 @@ def grant(
                    "words": theme.words(task.item_code).grant},
         )  # fmt: skip
         if e_licence:
-            wallet.issue(
+            licence = wallet.issue(
                 session, actor, case, task, outcome["result_name"], outcome["result_no"], at
             )
+            licence_document.issue_document(session, actor, licence, task.name)
         outbox.notify_case(
             session, "item_decided", case, item=task.name,
             decision=theme.words(task.item_code).grant, reason="",

@@ -19,7 +19,7 @@ from forms import (
 from webapp import access_policy
 from webapp.accounts.models import User
 from webapp.cases.models import Case
-from webapp.licences import wallet
+from webapp.licences import sources
 from webapp.licences.models import ELicence
 from webapp.process_cache import ProcessCache, version_key
 from webapp.regions import region_table
@@ -45,15 +45,15 @@ def case_materials(case: Case) -> list[MaterialRequirement]:
     """
     session = object_session(case)
     applicant = session.get(User, case.applicant_id) if session is not None else None
-    held = wallet.holdings(session, applicant) if applicant is not None else None
+    held = sources.holdings(session, applicant) if applicant is not None else None
     return selection_materials(case.theme_version, case.selected_items, held)
 
 
 def selection_materials(
-    version: ThemeVersion, items, held: tuple[tuple[str, str], ...] | None = None
+    version: ThemeVersion, items, holdings: Holdings | None = None
 ) -> list[MaterialRequirement]:
     """The material set of a selection of items of `version` (a case's, or a draft's);
-    `held`, when the applicant is known, the e-licences they hold (`wallet.holdings`)."""
+    `holdings`, when the applicant is known, the e-licences they hold (`sources.holdings`)."""
     selected = tuple(items)
 
     def build() -> tuple[MaterialRequirement, ...]:
@@ -62,10 +62,9 @@ def selection_materials(
             # Versions published before item facts were kept: the whole-theme set, narrowed.
             return tuple(m for m in theme.materials.materials if set(selected) & set(m.asked_by))
         records = [i.as_record() for i in theme.notice.items if i.code in set(selected)]
-        holdings = Holdings(held=held) if held is not None else None
         return merge_materials(records, order=theme.notice.item_codes, holdings=holdings).materials
 
-    return list(_MATERIAL_SETS.get((version_key(version), selected, held), build))
+    return list(_MATERIAL_SETS.get((version_key(version), selected, holdings), build))
 
 
 def issued_licence_types(version: ThemeVersion, items) -> set[str]:

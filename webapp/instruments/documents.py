@@ -26,10 +26,10 @@ def public_query_url(case_no: str) -> str:
     return f"{base}/query?no={case_no}"
 
 
-def qr_svg(url: str) -> str:
+def qr_svg(url: str, title: str = "扫码查询办件进度") -> str:
     """The QR code of `url` as inline SVG (crisp in the HTML view and in the PDF)."""
     # omitsize: a viewBox instead of a fixed size, so the page's CSS sizes it (28 mm).
-    return segno.make(url, error="m").svg_inline(border=4, omitsize=True, title="扫码查询办件进度")
+    return segno.make(url, error="m").svg_inline(border=4, omitsize=True, title=title)
 
 
 def chinese_date(at: dt.datetime | dt.date) -> str:
@@ -48,9 +48,12 @@ def render_html(
     office: str,
     issued_at: dt.datetime,
     facts: dict[str, Any],
+    public_url: str | None = None,
 ) -> str:
-    """The whole document, self-contained: nothing it shows is looked up later."""
-    query_url = public_query_url(case_no)
+    """The whole document, self-contained: nothing it shows is looked up later. Its QR
+    code leads to the public 办件查询 of the case, or to `public_url` (a licence's: the
+    public 证照核验)."""
+    query_url = public_url or public_query_url(case_no)
     template = current_app.jinja_env.get_template(kind.template)
     return template.render(
         kind_code=kind.code,
@@ -63,7 +66,7 @@ def render_html(
         issued_time=issued_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
         facts=facts,
         query_url=query_url,
-        qr_svg=qr_svg(query_url),
+        qr_svg=qr_svg(query_url, "扫码核验" if public_url else "扫码查询办件进度"),
         chinese_date=_chinese_iso_date,
     )
 

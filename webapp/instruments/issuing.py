@@ -36,8 +36,10 @@ def issue(
     *,
     title: str | None = None,
     office: str | None = None,
+    public_url: str | None = None,
 ) -> Instrument:
-    """Issue one instrument of `kind_code` for `case` saying `facts` (JSON-ready)."""
+    """Issue one instrument of `kind_code` for `case` saying `facts` (JSON-ready);
+    `public_url`, when given, is what its QR code leads to instead of the 办件查询."""
     kind = kind_of(kind_code)
     at = now()
     number = _next_number(session, case, kind.code, kind.letters)
@@ -52,6 +54,7 @@ def issue(
         office=office,
         issued_at=at,
         facts=facts,
+        public_url=public_url,
     )
     instrument = Instrument(
         case_id=case.id,

@@ -46,6 +46,8 @@ KINDS: dict[str, InstrumentKind] = {
         _kind("grant", "ZY", "准予决定书"),  # title from the item type (forms/item_types)
         _kind("denial", "BY", "不予决定书"),  # title from the item type, with rights
         _kind("delivery", "CJ", "出件通知书"),  # 出件/送达回证
+        # The e-licence itself (电子证照), once per licence; its QR leads to 证照核验.
+        _kind("licence", "ZZ", "电子证照"),
     )
 }
 

@@ -9,7 +9,7 @@
   decides each: its own application, or a party the account acts for).
 - `entries(session, user)`: the wallet as its page lists it (holder, case number).
 - `holdings(session, user)`: the valid licences as the material set reads them (exempting
-  the materials an e-licence of theirs replaces).
+  the materials an e-licence of theirs replaces); `sources.holdings` is what pages ask.
 - `prefill(session, user, fields, issued_here)`: 智能填报 — the answers the field
   dictionary takes from a held licence (`from_licence`), and the notes saying so.
 - `licence_for(session, user, licence_id)`: one of them, else NotFound (nothing revealed).
@@ -129,11 +129,10 @@ def entries(session: Session, user: User) -> list[WalletEntry]:
 
 
 def holdings(session: Session, user: User) -> tuple[tuple[str, str], ...]:
-    """The valid licences the account holds, as the material set reads them: (type, how
-    the exemption names it), newest of each type first."""
-    return tuple(
-        (lic.name, f"{lic.name} {lic.number}") for lic in wallet(session, user) if lic.valid
-    )
+    """The valid licences the account holds, as the material set reads them: (type,
+    number), newest of each type first. Pages ask `sources.holdings`, which adds the
+    provincial library when it is configured."""
+    return tuple((lic.name, lic.number) for lic in wallet(session, user) if lic.valid)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ EVENTS = (
     "result_ready",
     "gap_due_soon",
     "verification_code",
+    "licence_revoked",
 )
 
 

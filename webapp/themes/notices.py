@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from forms import MergedField
+from forms import Holdings, MergedField
 from forms.notice import Notice, NoticeSource, build_notice
 from webapp.domain_errors import Conflict, Invalid
 from webapp.themes import theme_forms
@@ -33,8 +33,11 @@ def question_keys(version: ThemeVersion) -> tuple[str, ...]:
     return tuple(theme_forms.question_fields(version))
 
 
-def notice_for(version: ThemeVersion, raw_answers: Mapping[str, Any]) -> Notice:
+def notice_for(
+    version: ThemeVersion, raw_answers: Mapping[str, Any], holdings: Holdings | None = None
+) -> Notice:
     """The notice for these question answers; none answered gives the complete notice.
+    `holdings`: a logged-in applicant's e-licences (their exemptions name the licence).
 
     Raises Invalid (422) with one message per question when the answers cannot be decided on.
     """
@@ -48,6 +51,7 @@ def notice_for(version: ThemeVersion, raw_answers: Mapping[str, Any]) -> Notice:
             None,
             conditional=conditional,
             reasons=theme_forms.guidance_reasons(version, None),
+            holdings=holdings,
         )
     decision = theme_forms.decide_items(version, given)
     if decision.errors:
@@ -62,6 +66,7 @@ def notice_for(version: ThemeVersion, raw_answers: Mapping[str, Any]) -> Notice:
         conditional=conditional,
         reasons=theme_forms.guidance_reasons(version, decision),
         answers=shown,
+        holdings=holdings,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -29,7 +29,8 @@ from webapp.db import db_session
 from webapp.domain_errors import Conflict, Invalid, NotFound
 from webapp.front_desk import acceptance
 from webapp.instruments import issuing
-from webapp.instruments.documents import qr_svg
+from webapp.instruments.documents import qr_svg, render_pdf
+from webapp.licences import document as licence_document
 from webapp.licences import wallet
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
@@ -447,5 +448,26 @@ def licence(licence_id: int):
         lic=lic,
         holder=wallet.holder_name(lic),
         verify_url=url,
-        qr=qr_svg(url),
+        qr=qr_svg(url, "扫码核验"),
+        document=licence_document.document_of(session, lic),
     )
+
+
+@bp.get("/licences/<int:licence_id>/pdf")
+@requires(Function.APPLY)
+def licence_pdf(licence_id: int):
+    """下载PDF: the licence's instrument (issued once; for a licence granted before licences
+    had one, issued now, under the case's lock so two downloads make one)."""
+    session = db_session()
+    lic = wallet.licence_for(session, current_user, licence_id)
+    if not lic.valid:
+        raise Conflict("该电子证照已撤销，不再提供下载；可在“证照核验”查询撤销情况")
+    document = licence_document.document_of(session, lic)
+    if document is None:
+        lock_case(session, lic.case_id)
+        document = licence_document.ensure_document(session, current_user, lic)
+        session.commit()
+    response = Response(render_pdf(document.html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

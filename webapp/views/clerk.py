@@ -14,17 +14,25 @@ from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.audit import trail
 from webapp.cases import comments
-from webapp.cases.case_forms import case_form, visible_materials, visible_sections
+from webapp.cases.case_forms import (
+    case_form,
+    case_licences,
+    visible_materials,
+    visible_sections,
+)
 from webapp.cases.engine_state import restore_workflow
 from webapp.cases.lookup import staff_case_for, task_for
 from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.cases.progress import item_progress
+from webapp.clock import now
 from webapp.db import db_session
-from webapp.domain_errors import Invalid, NotFound
+from webapp.domain_errors import Conflict, Invalid, NotFound
 from webapp.front_desk import acceptance, delivery
 from webapp.front_desk.models import MaterialGap
 from webapp.http_headers import xml_document
 from webapp.instruments import issuing
+from webapp.licences import revocation, wallet
+from webapp.licences.models import ELicence
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
@@ -39,6 +47,7 @@ from .inputs import (
     AssignInput,
     CommentInput,
     InboxQuery,
+    RevokeLicenceInput,
     action_input_from_form,
     gap_errors_by_material,
     load_or_errors,
@@ -136,6 +145,10 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         if access_policy.can_see_ratings(current_user, case)
         else [],
         rectify_fields=ratings.RECTIFY_FIELDS,
+        licences=[
+            (lic, access_policy.can_see_licence_as_issuer(current_user, lic))
+            for lic in case_licences(session, case)
+        ],
     ), status
 
 
@@ -232,3 +245,50 @@ def gap_received(gap_id: int):
 def diagram(case_no: str):
     case = staff_case_for(db_session(), current_user, case_no)
     return xml_document(case.theme_version.bpmn_xml, f"{case.case_no}.bpmn")
+
+
+# --- 撤销 of an e-licence by the department that issued it ---------------------------
+
+
+def _issued_licence(licence_id: int) -> ELicence:
+    licence = db_session().get(ELicence, licence_id)
+    # Another department's licence is not revealed (nor that the id exists).
+    if licence is None or not access_policy.can_see_licence_as_issuer(current_user, licence):
+        raise NotFound("未找到该证照")
+    return licence
+
+
+def _render_revoke(licence: ELicence, values: dict, errors: dict, status: int):
+    case = db_session().get(Case, licence.case_id)
+    return render_template(
+        "clerk/revoke_licence.html",
+        lic=licence,
+        case=case,
+        holder=wallet.holder_name(licence),
+        values=values,
+        errors=errors,
+        may_revoke=access_policy.can_revoke_licence(current_user, licence),
+    ), status
+
+
+@bp.get("/licences/<int:licence_id>/revoke")
+@requires(Function.REVOKE_LICENCE)
+def revoke_licence_form(licence_id: int):
+    """The licence as issued, and the 撤销 form: a reason and a confirmation."""
+    return _render_revoke(_issued_licence(licence_id), {}, {}, 200)
+
+
+@bp.post("/licences/<int:licence_id>/revoke")
+@requires(Function.REVOKE_LICENCE)
+def revoke_licence(licence_id: int):
+    session = db_session()
+    licence = _issued_licence(licence_id)
+    values, errors = load_or_errors(RevokeLicenceInput(), request.form)
+    if errors:
+        return _render_revoke(licence, request.form, errors, 422)
+    if not access_policy.can_revoke_licence(current_user, licence):
+        raise Conflict("该电子证照已撤销，不能重复撤销")
+    revocation.revoke(session, current_user, licence, values["reason"], now())
+    session.commit()
+    flash(f"电子证照《{licence.name}》（证号 {licence.number}）已撤销，持证人已收到通知")
+    return redirect(url_for("clerk.revoke_licence_form", licence_id=licence.id))

@@ -16,7 +16,7 @@ from webapp.cases.case_forms import selection_materials
 from webapp.cases.lookup import own_case_for
 from webapp.db import db_session
 from webapp.domain_errors import Invalid
-from webapp.licences import wallet
+from webapp.licences import sources
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.themes import theme_forms
@@ -108,7 +108,7 @@ def draft_materials(code: str):
         if values["remove"] is not None:
             material_files.remove_from_draft(session, current_user, draft, values["remove"])
         selected = theme_forms.decide_items(version, answers).selected
-        held = wallet.holdings(session, current_user)
+        held = sources.holdings(session, current_user)
         asked = {m.code: m for m in selection_materials(version, selected, held) if not m.exempt}
         stored = [
             material_files.upload_to_draft(

@@ -3,7 +3,9 @@
 No login: the notice is what a service hall hands out and publishes (办事指南公开) — the
 items, materials, fees and time limits of a theme. It holds no personal data: the only
 input is the guidance answers in the query string (e.g. a floor area), which are neither
-stored nor logged, and only published versions are shown.
+stored nor logged, and only published versions are shown. An applicant who is logged in
+reads it with their own e-licences applied (the exempt materials name the licence, as
+their form does); that page is theirs alone and never cached.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, make_response, render_template, request, url_for
+from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, ValidationError, validate
 
 from forms.field_values import CONTROL_CHARACTERS
+from webapp.accounts.models import Role
 from webapp.db import db_session
 from webapp.domain_errors import Invalid, NotFound
+from webapp.licences import sources
 from webapp.process_cache import ProcessCache
 from webapp.themes import notices
 from webapp.themes.lookup import get_theme, latest_version
@@ -80,11 +85,11 @@ def published_version(code: str) -> ThemeVersion:
     return version
 
 
-def notice_document(code: str, args: Mapping[str, Any]) -> dict[str, Any]:
+def notice_document(code: str, args: Mapping[str, Any], holdings=None) -> dict[str, Any]:
     """The notice of a theme's published version as JSON-ready data (page and API)."""
     version = published_version(code)
     answers = load_answers(version, args)
-    return notices.notice_for(version, answers).to_dict()
+    return notices.notice_for(version, answers, holdings).to_dict()
 
 
 def notice_url(version: ThemeVersion, answers: Mapping[str, Any] | None = None) -> str:
@@ -107,8 +112,15 @@ def _notice_links() -> dict[str, Any]:
 
 @bp.get("/<theme_code>")
 def page(theme_code: str):
-    notice = notice_document(theme_code, request.args)
+    own = current_user.is_authenticated and current_user.has_role(Role.APPLICANT)
+    holdings = sources.holdings(db_session(), current_user) if own else None
+    notice = notice_document(theme_code, request.args, holdings)
     api_url = url_for("api_themes.notice", code=theme_code)
     if request.query_string:
         api_url += "?" + request.query_string.decode("ascii", "replace")
-    return render_template("notice/notice.html", notice=notice, api_url=api_url)
+    response = make_response(
+        render_template("notice/notice.html", notice=notice, api_url=api_url, personal=own)
+    )
+    if own:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
