@@ -250,6 +250,9 @@ def diagram(case_no: str):
 # --- 撤销 of an e-licence by the department that issued it ---------------------------
 
 
+REVOKE_ERRORS = {"reason": "请填写撤销理由（不超过 500 字）", "confirm": "请勾选确认撤销"}
+
+
 def _issued_licence(licence_id: int) -> ELicence:
     licence = db_session().get(ELicence, licence_id)
     # Another department's licence is not revealed (nor that the id exists).
@@ -285,10 +288,17 @@ def revoke_licence(licence_id: int):
     licence = _issued_licence(licence_id)
     values, errors = load_or_errors(RevokeLicenceInput(), request.form)
     if errors:
+        errors = {k: REVOKE_ERRORS.get(k, v) for k, v in errors.items()}
         return _render_revoke(licence, request.form, errors, 422)
     if not access_policy.can_revoke_licence(current_user, licence):
         raise Conflict("该电子证照已撤销，不能重复撤销")
-    revocation.revoke(session, current_user, licence, values["reason"], now())
+    try:
+        revocation.revoke(session, current_user, licence, values["reason"], now())
+    except Invalid as exc:  # a reason of blanks only
+        session.rollback()
+        return _render_revoke(
+            _issued_licence(licence_id), request.form, {"reason": exc.message}, 422
+        )
     session.commit()
     flash(f"电子证照《{licence.name}》（证号 {licence.number}）已撤销，持证人已收到通知")
     return redirect(url_for("clerk.revoke_licence_form", licence_id=licence.id))

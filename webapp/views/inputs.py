@@ -263,15 +263,8 @@ class RevokeLicenceInput(StrictSchema):
     """撤销 of an e-licence: the reason (printed on the record, told to the holder) and the
     clerk's confirmation that the licence shown is the one meant."""
 
-    reason = MultilineText(
-        required=True,
-        validate=validate.Length(min=1, max=500, error="撤销理由为 1 至 500 字"),
-    )
-    confirm = fields.Boolean(
-        required=True,
-        validate=validate.Equal(True, error="请勾选确认撤销"),
-        error_messages={"required": "请勾选确认撤销"},
-    )
+    reason = MultilineText(required=True, validate=validate.Length(min=1, max=500))
+    confirm = fields.Boolean(required=True, validate=validate.Equal(True))
 
 
 class CommentInput(StrictSchema):
