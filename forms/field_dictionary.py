@@ -5,7 +5,10 @@ type, widest constraints and privacy class. Items only say which keys they ask a
 narrow the constraints (see `constraints`).
 
 `from_licence: {type: 营业执照, part: holder | number}` marks a field an applicant's held
-e-licence fills in (智能填报): the holder's name or the licence number.
+e-licence fills in (智能填报): the holder's name or the licence number. `reuse: true` marks a
+field whose answer in the applicant's earlier case fills their next form: the applicant's
+own identity and contact, their company's facts — never a field about another person
+(a seller, a legal representative, a parent).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ _DEFINITION_ATTRIBUTES = (
     "multiple",
     "checked_as",
     "from_licence",
+    "reuse",
     "item_fields",
     *LABELS,
 )
@@ -102,6 +106,7 @@ class FieldDef:
     # (licence type, part): prefilled from the applicant's e-licence of that type, e.g.
     # ("营业执照", "number") for a company's 统一社会信用代码.
     from_licence: tuple[str, str] | None = None
+    reuse: bool = False  # prefilled from the applicant's earlier case (their own data)
     item_fields: tuple[FieldDef, ...] = ()
 
     @property
@@ -160,6 +165,9 @@ def _parse_definition(
 
     checked_as = _read_checked_as(reader, type_)
     from_licence = _read_from_licence(reader)
+    reuse = bool(reader.flag("reuse"))
+    if reuse and (group or type_ == "array"):
+        reader.problem("reuse 只能用于单个字段，不能用于重复组")
     item_fields: tuple[FieldDef, ...] = ()
     if type_ == "array":
         if group:
@@ -184,6 +192,7 @@ def _parse_definition(
         multiple=multiple,
         checked_as=checked_as,
         from_licence=from_licence,
+        reuse=reuse,
         item_fields=item_fields,
     )
 

@@ -59,6 +59,7 @@ class MergedField:
     multiple: bool = False
     checked_as: CheckedAs | None = None
     from_licence: tuple[str, str] | None = None  # (licence type, part): 智能填报
+    reuse: bool = False  # prefilled from the applicant's earlier case (field dictionary)
     usages: tuple[FieldUsage, ...] = ()  # sorted by item code
     question: bool = False  # asked by the theme itself to choose items (导办)
     item_fields: tuple[MergedField, ...] = ()
@@ -113,6 +114,7 @@ class MergedField:
             "item_fields": [f.to_dict() for f in self.item_fields],
             # Only when set: snapshots of fields without it stay as they were.
             **({"from_licence": list(self.from_licence)} if self.from_licence else {}),
+            **({"reuse": True} if self.reuse else {}),
         }
 
     @classmethod
@@ -132,6 +134,7 @@ class MergedField:
             question=data.get("question", False),
             item_fields=tuple(cls.from_dict(f) for f in data.get("item_fields", [])),
             from_licence=tuple(data["from_licence"]) if data.get("from_licence") else None,
+            reuse=bool(data.get("reuse", False)),
         )
 
 
@@ -366,6 +369,7 @@ def _merge_field(
         multiple=definition.multiple,
         checked_as=definition.checked_as,
         from_licence=definition.from_licence,
+        reuse=definition.reuse,
         usages=tuple(FieldUsage(item.code, use.required, use.when) for item, use in uses),
         item_fields=tuple(item_fields),
     )

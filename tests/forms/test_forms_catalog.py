@@ -313,3 +313,18 @@ def test_a_field_says_which_licence_fills_it(catalog, catalog_copy):
     root = catalog_copy / "catalog"
     edit(root / "fields.yaml", "{type: 营业执照, part: number}", "{type: 营业执照, part: address}")
     assert any("from_licence 应写作" in p for p in problems_of(root))
+
+
+def test_only_the_applicant_s_own_fields_are_reused_from_earlier_cases(catalog, catalog_copy):
+    reused = {key for key, f in catalog.fields.items() if f.reuse}
+    assert {"applicant.name", "applicant.mobile", "enterprise.name"} <= reused
+    # Fields about other people never are: they belong to whoever the next case names.
+    people = ("legal_rep.", "seller", "buyer", "father.", "mother.", "newborn.", "contact.")
+    assert not [key for key in reused if key.startswith(people)]
+    root = catalog_copy / "catalog"
+    edit(
+        root / "fields.yaml",
+        "  type: array\n  min_items: 1",
+        "  type: array\n  reuse: true\n  min_items: 1",
+    )
+    assert any("reuse 只能用于单个字段" in p for p in problems_of(root))

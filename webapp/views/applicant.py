@@ -12,6 +12,7 @@ from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.accounts import registration
 from webapp.applications import drafts
+from webapp.applications.earlier_answers import earlier_answers
 from webapp.audit import trail
 from webapp.cases import lifecycle, submissions
 from webapp.cases.case_forms import (
@@ -119,15 +120,21 @@ def apply(code: str):
     if decision.errors:
         errors = {e["key"]: e["message"] for e in decision.errors}
         return _render_guide(theme, version, answers, errors, 422)
-    # A fresh form starts from the profile's identity and what the applicant's e-licences
-    # carry (智能填报, said so on the form); the applicant may change any of it.
+    # A fresh form starts from the applicant's earlier case (shared fields), the profile's
+    # identity and what their e-licences carry (智能填报, said so on the form), each later
+    # one winning; the applicant may change any of it.
+    session = db_session()
+    issued = issued_licence_types(version, decision.selected)
+    earlier = earlier_answers(session, current_user, form.fields, issued)
     prefill = {k: v for k, v in registration.profile_answers(current_user).items() if k in form}
-    from_licences = wallet.prefill(
-        db_session(), current_user, form.fields,
-        issued_licence_types(version, decision.selected),
+    from_licences = wallet.prefill(session, current_user, form.fields, issued)
+    answers = {**earlier.values, **prefill, **from_licences.values, **answers}
+    kept = [k for k, v in earlier.values.items() if answers.get(k) == v and k not in prefill]
+    kept = [k for k in kept if k not in from_licences.values]
+    return render_form(
+        theme, version, answers, {}, 200, prefilled=from_licences.notes,
+        earlier_note=earlier.note(kept),
     )  # fmt: skip
-    answers = {**prefill, **from_licences.values, **answers}
-    return render_form(theme, version, answers, {}, 200, prefilled=from_licences.notes)
 
 
 def _query_answer(field):
@@ -170,7 +177,7 @@ def _render_guide(theme, version, answers: dict, errors: dict, status: int):
 
 def render_form(
     theme, version, answers: dict, errors: dict, status: int, draft=None, token=None,
-    prefilled=(),
+    prefilled=(), earlier_note=None,
 ):  # fmt: skip
     """The one form with the answers as typed (never masked: the applicant typed them)
     and every error at once; `draft` is the saved draft being continued, if any. `token`
@@ -197,6 +204,7 @@ def render_form(
         questions=published_theme(version).questions,
         submission_token=token or submissions.new_token(),
         prefilled=prefilled,
+        earlier_note=earlier_note,
         materials=drafts.draft_materials(
             db_session(), current_user, version, decision.selected, answers
         ),
