@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .items import ItemRecord, Material
+from .masking import mask_id_number
 
 FORMAT_VERSION = 1
+# E-licences whose number is the holder's 身份证号.
+IDENTITY_CARDS = frozenset({"居民身份证"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,7 +175,10 @@ class Holdings:
 
 def licence_exemption(licence_type: str, number: str) -> str:
     """The one wording of a material replaced by a held e-licence: the form, the 一次告知书
-    and the material set at the window all say it this way."""
+    and the material set at the window all say it this way. An identity card's number is
+    the person's ID number: masked, as in every list."""
+    if licence_type in IDENTITY_CARDS:
+        number = mask_id_number(number)
     return f"已调用电子证照《{licence_type}》（证号 {number}）"
 
 

@@ -531,10 +531,10 @@ def test_the_provincial_library_s_answer_rules_over_the_catalog_flag(references,
     answered = _restaurant_materials(references, catalog, Holdings(held=(), complete=True))
     identity = answered["CL-FDDBRSFZM"]
     assert not identity.exempt and identity.licence_notice is None
-    # It holds one: called up by its number.
+    # It holds one: called up by its number (masked: a card's number is the ID number).
     held = Holdings(held=(("居民身份证", "441302199203050028"),), complete=True)
     assert _restaurant_materials(references, catalog, held)["CL-FDDBRSFZM"].exempt_reason == (
-        "已调用电子证照《居民身份证》（证号 441302199203050028）"
+        "已调用电子证照《居民身份证》（证号 441302********0028）"  # an ID number: masked
     )
     # It did not answer: asked, and the applicant is told why.
     down = Holdings(held=(), unavailable="省电子证照库暂不可用，请上传该材料")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from webapp.config import ConfigError, development_secret_key, load_config
+from webapp.licences import sources
 
 RACERS = 4
 ROUNDS = 5
@@ -187,3 +188,22 @@ def test_sms_goes_to_the_file_channel_unless_a_gateway_is_configured(environment
     environment.setenv("YJS_NOTIFICATION_TEMPLATES_DIR", str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="YJS_NOTIFICATION_TEMPLATES_DIR"):
         load_config()
+
+
+def test_licences_come_from_the_local_wallet_unless_the_library_is_configured(environment):
+    config = load_config()
+    assert config["LICENCE_SOURCE"] == "local"
+    assert isinstance(sources.source_from_config(config), sources.LocalWallet)
+    environment.setenv("YJS_LICENCE_SOURCE", "http")
+    with pytest.raises(ConfigError, match="YJS_LICENCE_LIBRARY_URL"):
+        load_config()
+    environment.setenv("YJS_LICENCE_LIBRARY_URL", "https://dzzz.example.gov.cn/api/licences")
+    environment.setenv("YJS_LICENCE_LIBRARY_TOKEN", "t0ken")
+    environment.setenv("YJS_LICENCE_LIBRARY_TIMEOUT", "2")
+    library = sources.source_from_config(load_config())
+    assert isinstance(library, sources.ProvincialLibrary)
+    assert (library.url, library.token, library.timeout) == (
+        "https://dzzz.example.gov.cn/api/licences",
+        "t0ken",
+        2,
+    )
