@@ -5,8 +5,9 @@ Screenshots (390 px and desktop) go to test-artifacts/."""
 from __future__ import annotations
 
 
-def _completed_case(live_server) -> str:
-    """A 企业开办 case (no 公积金) accepted, granted and handed out, over the API."""
+def _completed_case(live_server, licence_no: str = "91441322MA4W3Q5K1J") -> str:
+    """A 企业开办 case (no 公积金) accepted, granted and handed out, over the API; SAMR's
+    营业执照 is numbered `licence_no`."""
     from tests.conftest import UserClient
     from tests.webapp.conftest import enterprise_answers
     from webapp.accounts.users import DEMO_PASSWORD
@@ -28,7 +29,7 @@ def _completed_case(live_server) -> str:
     window = client("window")
     act(window, case_no, {"action": "accept", "opinion": "予以受理"})
     for name in ("samr", "psb", "tax", "hrss"):
-        number = "91441322MA4W3Q5K1J" if name == "samr" else ""
+        number = licence_no if name == "samr" else ""
         act(client(name), case_no, {"action": "grant", "opinion": "同意", "result_no": number})
     act(window, case_no, {"action": "deliver", "tracking_no": "EMS1234567890"})
     return case_no

@@ -61,7 +61,9 @@ def test_the_issuing_department_revokes_with_a_reason_and_the_holder_is_told(
 
     # Once is all: the page says so, a second post is refused.
     again = samr.get(f"/clerk/licences/{licence.id}/revoke").get_data(as_text=True)
-    assert "已撤销" in again and "revoke-button" not in again
+    assert "已撤销" in again and "revoke-button" not in again and "以欺骗手段取得许可" in again
+    sheet = login("zhangsan").get(f"/applicant/licences/{licence.id}").get_data(as_text=True)
+    assert "本证照已撤销" in sheet and "撤销理由：以欺骗手段取得许可" in sheet
     assert _revoke(samr, licence.id, reason="再撤", confirm="true").status_code == 409
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from webapp import access_policy
 from webapp.accounts.models import User
 from webapp.audit import trail
+from webapp.audit.models import AuditEvent
 from webapp.cases.models import Case
 from webapp.domain_errors import Conflict, Invalid
 from webapp.licences.models import ELicence, LicenceStatus
@@ -40,7 +41,7 @@ def revoke(
         session, actor, "licence.revoked", case=case,
         before={"status": LicenceStatus.VALID.value},
         after={"status": LicenceStatus.REVOKED.value, "name": licence.name,
-               "number": licence.number},
+               "number": licence.number, "licence_id": licence.id},
         detail=reason,
     )  # fmt: skip
     for holder in holders(session, licence):
@@ -62,3 +63,22 @@ def holders(session: Session, licence: ELicence) -> list[User]:
         u for u in users
         if u is not None and u.active and access_policy.can_see_licence(u, licence)
     ]  # fmt: skip
+
+
+def reason_of(session: Session, licence: ELicence) -> str | None:
+    """Why `licence` was revoked, as recorded (the audit event is the record)."""
+    if licence.valid:
+        return None
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.case_id == licence.case_id, AuditEvent.action == "licence.revoked")
+        .order_by(AuditEvent.id.desc())
+    )
+    return next(
+        (
+            e.detail
+            for e in session.scalars(stmt)
+            if (e.after or {}).get("licence_id") == licence.id
+        ),
+        None,
+    )

@@ -32,7 +32,7 @@ from webapp.front_desk import acceptance
 from webapp.instruments import issuing
 from webapp.instruments.documents import qr_svg, render_pdf
 from webapp.licences import document as licence_document
-from webapp.licences import wallet
+from webapp.licences import revocation, wallet
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
@@ -458,6 +458,7 @@ def licence(licence_id: int):
         verify_url=url,
         qr=qr_svg(url, "扫码核验"),
         document=licence_document.document_of(session, lic),
+        revoked_because=revocation.reason_of(session, lic),
     )
 
 

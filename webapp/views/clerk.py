@@ -271,6 +271,7 @@ def _render_revoke(licence: ELicence, values: dict, errors: dict, status: int):
         values=values,
         errors=errors,
         may_revoke=access_policy.can_revoke_licence(current_user, licence),
+        reason=revocation.reason_of(db_session(), licence),
     ), status
 
 
