@@ -10,6 +10,12 @@ from pathlib import Path
 from .test_rating_rectification import _completed_case
 
 USCC = "91441322MA4X0002X9"
+RESTAURANT_FORM = (
+    "/applicant/apply/restaurant-opening?step=form&restaurant.floor_area=120"
+    "&restaurant.seats=40&restaurant.outdoor_sign=false&enterprise.registered=true"
+    "&operator.form=enterprise"
+)
+CALLED_UP = f"已调用电子证照《营业执照》（证号 {USCC}）"
 
 
 def _shot(page, path, width: int, locator=None) -> None:
@@ -56,6 +62,15 @@ def test_wallet_shows_downloads_and_loses_a_revoked_licence(live_server, login_p
     assert found.text == f"{public}/licences/verify?no={USCC}"
     _shot(applicant, artifacts_dir / "licence-document-1280.png", 1280)
 
+    # The next application: the licence replaces the material and fills the company in.
+    applicant.goto(live_server(RESTAURANT_FORM))
+    licence_material = applicant.locator("[data-material=CL-YYZZ]")
+    assert CALLED_UP in licence_material.inner_text()
+    assert applicant.locator("input[name='enterprise.uscc']").input_value() == USCC
+    assert case_no in applicant.locator("#earlier-prefill").inner_text()
+    _shot(applicant, artifacts_dir / "form-prefill-390.png", 390)
+    _shot(applicant, artifacts_dir / "form-prefill-1280.png", 1280)
+
     # The issuing department revokes it, with a reason, after confirming.
     samr = login_page("samr")
     samr.goto(live_server(f"/clerk/cases/{case_no}"))
@@ -77,3 +92,8 @@ def test_wallet_shows_downloads_and_loses_a_revoked_licence(live_server, login_p
     row = applicant.locator("#licences tbody tr", has_text=USCC)
     assert "已撤销" in row.inner_text() and row.get_by_role("link", name="下载PDF").count() == 0
     _shot(applicant, artifacts_dir / "wallet-revoked-390.png", 390)
+    # The next form asks for the 营业执照 again.
+    applicant.goto(live_server(RESTAURANT_FORM))
+    licence_material = applicant.locator("[data-material=CL-YYZZ]")
+    assert "免提交" not in licence_material.inner_text()
+    assert licence_material.locator("input[type=file]").count() == 1

@@ -25,7 +25,7 @@ import urllib.parse
 import urllib.request
 from typing import Protocol
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.orm import Session
 
 from forms import Holdings
@@ -135,9 +135,12 @@ def source_from_config(config) -> LicenceSource:
 
 
 def holdings(session: Session, user: User) -> Holdings:
-    """The account's holdings from the configured source, asked once per request."""
+    """The account's holdings from the configured source, asked once per request (a page
+    builds its material set more than once); outside a request, each time."""
     if not has_app_context():
         return LocalWallet().holdings(session, user)
+    if not has_request_context():
+        return source_from_config(current_app.config).holdings(session, user)
     memo = g.setdefault("licence_holdings", {})
     if user.id not in memo:
         memo[user.id] = source_from_config(current_app.config).holdings(session, user)
