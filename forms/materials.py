@@ -172,6 +172,21 @@ class Holdings:
     def number(self, licence_type: str) -> str | None:
         return next((number for t, number in self.held if t == licence_type), None)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "held": [list(h) for h in self.held],
+            "complete": self.complete,
+            "unavailable": self.unavailable,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Holdings:
+        return cls(
+            held=tuple((str(t), str(n)) for t, n in data.get("held", [])),
+            complete=bool(data.get("complete", False)),
+            unavailable=data.get("unavailable"),
+        )
+
 
 def licence_exemption(licence_type: str, number: str) -> str:
     """The one wording of a material replaced by a held e-licence: the form, the 一次告知书

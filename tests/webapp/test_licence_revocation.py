@@ -91,9 +91,14 @@ def test_revocation_makes_the_material_required_again(login, submit_case, sessio
     # The public notice (nobody logged in) names nobody's licence.
     public = login("lisi").get(NOTICE).get_data(as_text=True)
     assert USCC not in public and 'data-material="CL-YYZZ"' in public
+    # A case submitted while it was held called it up, and keeps it so.
+    submitted = zhangsan.post_form(RESTAURANT_APPLY, data=_restaurant(USCC))
+    assert submitted.status_code == 302
+    earlier_case = re.search(r"YJS-\d{8}-\d{6}", submitted.headers["Location"]).group(0)
 
     assert _revoke(login("samr"), licence.id, reason="吊销", confirm="true").status_code == 302
     zhangsan = login("zhangsan")
+    draft = zhangsan.post_form(f"{RESTAURANT_APPLY}/draft", data=_restaurant(USCC))
     page = zhangsan.get(draft.headers["Location"]).get_data(as_text=True)
     part = _yyzz(page)
     assert "免提交" not in part and "上传" in part
@@ -103,6 +108,12 @@ def test_revocation_makes_the_material_required_again(login, submit_case, sessio
     refused = zhangsan.post_form(RESTAURANT_APPLY, data=_restaurant(USCC))
     assert refused.status_code == 422
     assert "营业执照" in _yyzz(refused.get_data(as_text=True))
+    # Not retroactively: the case submitted before still had it called up, for the applicant
+    # and at the window alike.
+    case_page = zhangsan.get(f"/applicant/cases/{earlier_case}").get_data(as_text=True)
+    assert CALLED_UP in _yyzz(case_page)
+    desk = login("window").get(f"/clerk/cases/{earlier_case}").get_data(as_text=True)
+    assert f"免提交：{CALLED_UP}" in _yyzz(desk)
 
 
 def test_the_licence_downloads_as_a_numbered_pdf_issued_once(app, login, submit_case, session):

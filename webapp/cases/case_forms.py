@@ -41,8 +41,12 @@ def case_materials(case: Case) -> list[MaterialRequirement]:
     """The material set of the case's selected items, each material once, with exemptions
     decided for *this* selection: a material produced inside the theme is exempt only when
     the item producing it is selected (a restaurant already registered brings its 营业执照),
-    and one an e-licence replaces is exempt when the applicant holds a valid one of its type.
+    and one an e-licence replaces is exempt when the applicant held a valid one of its type
+    at submission (cases submitted before that was kept: when they hold one now).
     """
+    if case.licence_holdings is not None:
+        held = Holdings.from_dict(case.licence_holdings)
+        return selection_materials(case.theme_version, case.selected_items, held)
     session = object_session(case)
     applicant = session.get(User, case.applicant_id) if session is not None else None
     held = sources.holdings(session, applicant) if applicant is not None else None

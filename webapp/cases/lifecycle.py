@@ -21,6 +21,7 @@ from webapp.cases.public_query import new_query_code
 from webapp.cases.steps import engine_step
 from webapp.clock import now, today
 from webapp.domain_errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.licences import sources
 from webapp.notifications import outbox
 from webapp.parties import case_parties
 from webapp.parties.models import Capacity, PartyAccount
@@ -59,6 +60,7 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
         submitted_at=at,
         pauses=[],
         card=Card.NONE,
+        licence_holdings=sources.holdings(session, applicant).to_dict(),
     )
     session.add(case)
     session.flush()

@@ -125,6 +125,10 @@ class Case(Base):
     pauses: Mapped[list] = mapped_column(JsonDocument, default=list)
     # The one-time 补正 list while the case is with the applicant (fields, materials, note).
     correction: Mapped[dict | None] = mapped_column(JsonDocument)
+    # The e-licences the applicant held when submitting (forms.Holdings.to_dict): what they
+    # exempted stays exempt for this case whatever happens to the licence later (a 撤销
+    # asks for the material in the next application, not retroactively). NULL before 0017.
+    licence_holdings: Mapped[dict | None] = mapped_column(JsonDocument)
     # Why the case ended early (不予受理 / 终止), shown to the applicant.
     end_reason: Mapped[str | None] = mapped_column(String(500))
     # 统一出件: method, tracking number, results handed out.
