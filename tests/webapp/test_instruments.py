@@ -200,9 +200,11 @@ def test_delivery_notice_says_what_was_delivered_and_how(session, submit_case, l
     assert "出件通知书" in text and notice.number in text and case_no in text
     assert "邮政寄递" in text and "EMS1234567" in text
     assert "营业执照" in text and "91441322MA4X0002X9" in text
-    # Every act left its instrument, each number once.
+    # Every act left its instrument, each number once: receipt, acceptance, four decisions,
+    # the 营业执照 itself (an e-licence), delivery.
     numbers = [i.number for i in _instruments(session, case_no)]
-    assert len(numbers) == len(set(numbers)) == 1 + 1 + 4 + 1
+    assert len(numbers) == len(set(numbers)) == 1 + 1 + 4 + 1 + 1
+    assert f"{case_no}-ZZ01" in numbers
 
 
 def test_an_issued_instrument_never_changes_when_the_theme_changes(session, submit_case, login):

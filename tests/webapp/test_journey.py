@@ -125,17 +125,18 @@ def test_full_journey_routes_by_department_and_leaves_an_audit_trail(login, subm
         *[("material.paper_received", "window")] * 5,
     ]
     trail = trail[13:]
-    assert trail[:5] == [
+    assert trail[:6] == [
         ("case.accepted", "window"),
         (*issued, "window"),
         ("task.granted", "samr"),
         ("licence.issued", "samr"),  # 营业执照 is an e-licence: it goes to the wallet
-        (*issued, "samr"),
+        (*issued, "samr"),  # the licence itself, as a document (下载PDF)
+        (*issued, "samr"),  # the decision
     ]
-    assert sorted(trail[5:13]) == sorted(
+    assert sorted(trail[6:14]) == sorted(
         (action, n) for n in DEPARTMENT_CLERKS for action in ("task.granted", *issued)
     )
-    assert trail[13:] == [("case.completed", "window"), (*issued, "window")]
+    assert trail[14:] == [("case.completed", "window"), (*issued, "window")]
     completed = events[-2]
     assert completed.before == {
         "task_status": "open",
