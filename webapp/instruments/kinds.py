@@ -46,6 +46,9 @@ KINDS: dict[str, InstrumentKind] = {
         _kind("grant", "ZY", "准予决定书"),  # title from the item type (forms/item_types)
         _kind("denial", "BY", "不予决定书"),  # title from the item type, with rights
         _kind("delivery", "CJ", "出件通知书"),  # 出件/送达回证
+        # 同城通办: paper received at a town or village point, on its way to the department.
+        _kind("transfer", "LZ", "材料流转单"),
+        _kind("transfer_receipt", "LZHZ", "材料流转接收回执"),
     )
 }
 

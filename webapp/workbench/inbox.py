@@ -2,6 +2,11 @@
 
 Every query runs on the `case_tasks` projection with the index
 (department_id, status, due_at, id); no case state is loaded to list or count.
+
+同城通办: a front-desk clerk placed at a service point sees the cases of their point first
+(handed in, accepted or to be collected there), then the shared pool (通办池: online
+applications and other points' cases), which they may claim and work like their own; the
+filters 本服务点 and 通办池 show either part alone.
 """
 
 from __future__ import annotations
@@ -9,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, not_, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from engine.working_calendar import Card
 from webapp import access_policy
 from webapp.access_policy import Function
-from webapp.accounts.models import User
+from webapp.accounts.models import Role, User
 from webapp.cases.models import Case, CaseTask, TaskStatus
 from webapp.clock import now as clock_now
 from webapp.db import MAX_ROW_ID
@@ -32,17 +38,40 @@ FILTERS = {
     "yellow": "黄牌",
     "red": "红牌",
 }
+# Only for a front-desk clerk placed at a service point.
+POINT_FILTERS = {"point": "本服务点", "pool": "通办池"}
 
 
 @dataclass(frozen=True)
 class InboxPage:
     tasks: list[CaseTask]
     counts: dict[str, int]
-    next_after: str | None  # keyset cursor "due_at_iso|id"
+    next_after: str | None  # keyset cursor "due_at_iso|id", with "|rank" at a point
+    point_case_ids: frozenset[int] = frozenset()  # the listed cases that are the point's
 
 
-def _conditions(user: User, now: dt.datetime) -> dict:
+def filters_for(user: User) -> dict[str, str]:
+    """The inbox's filters for `user` (a clerk at a point also gets 本服务点 / 通办池)."""
+    if user.service_point(Role.FRONT_DESK) is None:
+        return dict(FILTERS)
     return {
+        "all": FILTERS["all"],
+        **POINT_FILTERS,
+        **{k: v for k, v in FILTERS.items() if k != "all"},
+    }
+
+
+def _at_point(point_id: int):
+    """The case is the point's: handed in, accepted, or to be collected there."""
+    return or_(
+        Case.submitted_point_id == point_id,
+        Case.accepted_point_id == point_id,
+        Case.collection_point_id == point_id,
+    )
+
+
+def _conditions(user: User, now: dt.datetime, point_id: int | None = None) -> dict:
+    conditions = {
         "all": None,
         "mine": CaseTask.claimed_by_id == user.id,
         "unclaimed": CaseTask.claimed_by_id.is_(None),
@@ -50,6 +79,12 @@ def _conditions(user: User, now: dt.datetime) -> dict:
         "yellow": CaseTask.card == Card.YELLOW,
         "red": CaseTask.card == Card.RED,
     }
+    if point_id is not None:
+        # As a subquery on cases (each point column is indexed), so the counts need no join.
+        mine = CaseTask.case_id.in_(select(Case.id).where(_at_point(point_id)))
+        conditions["point"] = mine
+        conditions["pool"] = not_(mine)
+    return conditions
 
 
 def inbox(
@@ -67,7 +102,11 @@ def inbox(
     if not access_policy.may_use(user, Function.WORKBENCH) or not departments:
         raise Forbidden("只有窗口和审批人员有待办任务")
     now = now or clock_now()
-    conditions = _conditions(user, now)
+    point = user.service_point(Role.FRONT_DESK)
+    point_id = point.id if point is not None else None
+    conditions = _conditions(user, now, point_id)
+    # At a point, the point's cases come first: a rank (0 mine, 1 the pool) leads the order.
+    rank = when((_at_point(point_id), 0), else_=1) if point_id is not None else literal(0)
     base = [_in_departments(departments), CaseTask.status == TaskStatus.OPEN]
     theme_id = None
     if theme_code:
@@ -88,7 +127,14 @@ def inbox(
         # documents, and decoding them for 50 rows cost more than the query itself.
         .options(
             contains_eager(CaseTask.case).load_only(
-                Case.case_no, Case.status, Case.card, Case.applicant_id, Case.theme_version_id
+                Case.case_no,
+                Case.status,
+                Case.card,
+                Case.applicant_id,
+                Case.theme_version_id,
+                Case.submitted_point_id,
+                Case.accepted_point_id,
+                Case.collection_point_id,
             ),
             contains_eager(CaseTask.case).joinedload(Case.applicant),
             contains_eager(CaseTask.case)
@@ -97,31 +143,43 @@ def inbox(
             joinedload(CaseTask.claimed_by),
         )
         .where(*base)
-        .order_by(CaseTask.due_at, CaseTask.id)
+        .order_by(*([rank] if point_id is not None else []), CaseTask.due_at, CaseTask.id)
         .limit(limit + 1)
     )
     if chosen is not None:
         stmt = stmt.where(chosen)
     if after:
-        due, _, last_id = after.partition("|")
+        due, _, rest = after.partition("|")
+        last_id, _, last_rank = rest.partition("|")
         due_at = dt.datetime.fromisoformat(due)
-        stmt = stmt.where(
-            or_(
-                CaseTask.due_at > due_at,
-                and_(CaseTask.due_at == due_at, CaseTask.id > int(last_id)),
-            )
+        later = or_(
+            CaseTask.due_at > due_at,
+            and_(CaseTask.due_at == due_at, CaseTask.id > int(last_id)),
         )
+        if point_id is not None:
+            r = int(last_rank or 0)
+            later = or_(rank > r, and_(rank == r, later))
+        stmt = stmt.where(later)
     rows = list(session.scalars(stmt).unique())
+    mine = frozenset(
+        t.case_id
+        for t in rows
+        if point_id is not None
+        and point_id
+        in (t.case.submitted_point_id, t.case.accepted_point_id, t.case.collection_point_id)
+    )
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_after = f"{last.due_at.isoformat()}|{last.id}"
+        if point_id is not None:
+            next_after += f"|{0 if last.case_id in mine else 1}"
     counts = {
         name: _capped_count(session, base if cond is None else [*base, cond])
         for name, cond in conditions.items()
     }
-    return InboxPage(rows, counts, next_after)
+    return InboxPage(rows, counts, next_after, mine)
 
 
 def _in_departments(departments: frozenset[int]):
@@ -146,7 +204,8 @@ def parse_cursor(value: str | None) -> str | None:
     """A cursor from the URL, or None when it is not one of ours (never a 500)."""
     if not value:
         return None
-    due, sep, last_id = value.partition("|")
+    due, sep, rest = value.partition("|")
+    last_id, _, rank = rest.partition("|")
     try:
         due_at = dt.datetime.fromisoformat(due)
         # Compared in UTC: an instant that does not exist there is not one of ours.
@@ -154,5 +213,5 @@ def parse_cursor(value: str | None) -> str | None:
         row_id = int(last_id)
     except (ValueError, OverflowError):
         return None
-    in_range = 0 <= row_id <= MAX_ROW_ID
+    in_range = 0 <= row_id <= MAX_ROW_ID and rank in ("", "0", "1")
     return value if sep and due_at.tzinfo is not None and in_range else None
