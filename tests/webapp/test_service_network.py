@@ -90,11 +90,12 @@ def test_village_submits_town_accepts_county_delivers_with_transfer_slips(login,
     case = _case(session, case_no)
     assert case.accepted_point_id == town.id
 
-    # The five papers, each sent to the departments whose items ask for it.
+    # The five papers, received by the 代办员 at the village, each sent on from there to
+    # the departments whose items ask for it.
     slips = list(
         session.scalars(select(MaterialTransfer).where(MaterialTransfer.case_id == case.id))
     )
-    assert slips and {s.from_point_id for s in slips} == {town.id}
+    assert slips and {s.from_point_id for s in slips} == {village.id}
     by_department = {s.department.code: s for s in slips}
     assert "SAMR" in by_department
     assert all(s.received_at is None for s in slips)
@@ -249,17 +250,31 @@ def test_proxy_without_an_account_is_held_by_the_staff_member(login, session):
     case_no = _new_case_no(_assist(daiban))
     case = _case(session, case_no)
     assert session.get(User, case.applicant_id).username == "daiban"
+    # Kept as the catalog's 授权委托书 (企业设立登记 asks it of whoever acts for another).
     (letter,) = session.scalars(select(MaterialFile).where(MaterialFile.case_id == case.id))
-    assert letter.material_code == "PROXY-LETTER"
+    assert letter.material_code == "CL-SQWTS"
     assert [(p.role, p.party.number) for p in case.parties if p.role == "applicant"] == [
         ("applicant", ZHANGSAN_ID)
     ]
-    # The 代办员 finds it with its receipt, and may open the letter; an approver may not.
+    # The paper is received where it was handed in, by the 代办员.
+    received = {
+        e.after["material"]
+        for e in session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.case_id == case.id, AuditEvent.action == "material.paper_received"
+            )
+        )
+        if e.actor_id == case.assisted_by_id
+    }
+    assert len(received) == 5
+    # The 代办员 finds it with its receipt, and may open the letter; so may the department
+    # whose item asks for it; another 代办员 and an uninvolved approver may not.
     home = daiban.get("/assist/").get_data(as_text=True)
     assert case_no in home and "申请材料接收凭证" in home
     assert daiban.get(f"/materials/{letter.id}").status_code == 200
-    assert login("samr").get(f"/materials/{letter.id}").status_code == 404
+    assert login("window").get(f"/materials/{letter.id}").status_code == 200
     assert login("daiban2").get(f"/materials/{letter.id}").status_code == 404
+    assert login("fire").get(f"/materials/{letter.id}").status_code == 404
 
 
 def test_a_registered_person_s_proxy_case_is_theirs(register, login, session):

@@ -33,7 +33,7 @@ from webapp.accounts.models import User
 from webapp.audit import trail
 from webapp.audit.models import AuditEvent
 from webapp.cases import lifecycle, submissions
-from webapp.cases.case_forms import selection_materials
+from webapp.cases.case_forms import materials_to_hand_in, selection_materials
 from webapp.cases.models import Case
 from webapp.domain_errors import Forbidden, Invalid, NotFound
 from webapp.instruments import case_instruments
@@ -47,7 +47,9 @@ from webapp.themes import theme_forms
 from webapp.themes.lookup import latest_version
 from webapp.themes.models import Theme
 
-# The 授权委托书 is kept with the case like a material, under a code no catalog item uses.
+# The catalog's 授权委托书 (委托代理人办理时提供), asked by many items.
+CATALOG_PROXY_LETTER = "CL-SQWTS"
+# The 授权委托书 of a case whose items do not ask for one, under a code no catalog item uses.
 PROXY_LETTER = MaterialRequirement(
     code="PROXY-LETTER",
     name="授权委托书",
@@ -178,8 +180,11 @@ def submit_for(
     case_parties.add_to_case(session, case, party, "applicant", principal.mobile)
     letter_row = None
     if letter is not None:
+        # The catalog's own 授权委托书 when the case's items ask for it (its departments
+        # then see it with their materials), else kept under a code of its own.
+        material = materials_to_hand_in(case).get(CATALOG_PROXY_LETTER, PROXY_LETTER)
         letter_row = material_files._store(
-            session, actor, PROXY_LETTER, [], letter.filename, letter.data
+            session, actor, material, [], letter.filename, letter.data
         )
         letter_row.case_id = case.id
         session.add(letter_row)
@@ -203,6 +208,9 @@ def submit_for(
         },
     )
     hand_in.declare_paper(session, actor, case, on_paper, case.submitted_at)
+    # The paper is in the staff member's hands: received here, at the point it was handed in
+    # (the 流转单 at 受理 carries it on from this point).
+    hand_in.record_paper_received(session, actor, case, None, case.submitted_at)
     case_instruments.issue_receipt(
         session,
         actor,
@@ -266,7 +274,13 @@ def assisted_cases(session: Session, actor: User, limit: int = 100) -> list[Case
 
 def letter_of(session: Session, case: Case):
     """The 授权委托书 file of a 代办 case, or None."""
+    codes = (PROXY_LETTER.code, CATALOG_PROXY_LETTER)
+    uploaded_by = case.assisted_by_id
     return next(
-        (f for f in material_files.files_of(session, case) if f.material_code == PROXY_LETTER.code),
+        (
+            f
+            for f in material_files.files_of(session, case)
+            if f.material_code in codes and f.uploaded_by_id == uploaded_by
+        ),
         None,
     )

@@ -1,10 +1,12 @@
 """材料流转单: paper received at a town centre or village station travels to the department
 responsible for it, and is tracked until that department signs for it.
 
-At 受理 at a point outside the county hall (where the departments' own windows sit, so no
-paper travels), the paper materials received for the case are grouped by the department of
-the items that ask them; each department gets one 流转单 (an instrument, numbered, frozen,
-audited). An approver of the department confirms receipt, which issues the 材料接收回执.
+At 受理 (not before: a refused case's paper goes back to the applicant), when the paper was
+received outside the county hall (where the departments' own windows sit, so no paper
+travels) — at the point it was handed in for 帮办代办, else at the accepting window — the
+paper materials received for the case are grouped by the department of the items that ask
+them; each department gets one 流转单 (an instrument, numbered, frozen, audited). An
+approver of the department confirms receipt, which issues the 材料流转接收回执.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from webapp.themes.published import published_theme
 def send_paper(
     session: Session, actor: User, case: Case, point: ServicePoint | None
 ) -> list[MaterialTransfer]:
-    """The 流转单 of a case accepted at `point`: one per department with paper to receive."""
+    """The 流转单 of a case accepted at `point`: one per department with paper to receive.
+    The paper leaves from where it was handed in (a 帮办代办 point), else from `point`."""
+    point = case.submitted_point or point
     if point is None or point.level == PointLevel.COUNTY:
         return []
     received = {code for code, row in hand_in.paper_of(session, case).items() if row.received_at}

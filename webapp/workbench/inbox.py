@@ -135,6 +135,7 @@ def inbox(
                 Case.submitted_point_id,
                 Case.accepted_point_id,
                 Case.collection_point_id,
+                Case.assistance,
             ),
             contains_eager(CaseTask.case).joinedload(Case.applicant),
             contains_eager(CaseTask.case)
