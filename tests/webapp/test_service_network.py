@@ -14,6 +14,7 @@ from webapp.models import (
     Instrument,
     MaterialFile,
     MaterialTransfer,
+    OutboxMessage,
     ServicePoint,
     User,
 )
@@ -256,6 +257,12 @@ def test_proxy_without_an_account_is_held_by_the_staff_member(login, session):
     assert [(p.role, p.party.number) for p in case.parties if p.role == "applicant"] == [
         ("applicant", ZHANGSAN_ID)
     ]
+    # The party is told by SMS at the mobile given at the window; the 代办员 is not.
+    told = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
+    assert [(m.event, m.channel, m.mobile) for m in told] == [
+        ("received", "sms", ZHANGSAN_MOBILE)
+    ]
+    assert "张*" in told[0].body and ZHANGSAN_ID not in told[0].body
     # The paper is received where it was handed in, by the 代办员.
     received = {
         e.after["material"]
