@@ -94,8 +94,14 @@ def _notify_party_mobiles(session: Session, event: str, case: Case, **variables)
         rendered = templates.render(_templates_dir(), event, values)
         rows.append(
             _write(
-                session, event, Channel.SMS, title=rendered.title, body=rendered.sms,
-                user=None, mobile=row.mobile, case=case,
+                session,
+                event,
+                Channel.SMS,
+                title=rendered.title,
+                body=rendered.sms,
+                user=None,
+                mobile=row.mobile,
+                case=case,
             )  # fmt: skip
         )
     return rows

@@ -14,8 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, literal, not_, or_, select
-from sqlalchemy import case as when
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from engine.working_calendar import Card
@@ -105,8 +104,6 @@ def inbox(
     point = user.service_point(Role.FRONT_DESK)
     point_id = point.id if point is not None else None
     conditions = _conditions(user, now, point_id)
-    # At a point, the point's cases come first: a rank (0 mine, 1 the pool) leads the order.
-    rank = when((_at_point(point_id), 0), else_=1) if point_id is not None else literal(0)
     base = [_in_departments(departments), CaseTask.status == TaskStatus.OPEN]
     theme_id = None
     if theme_code:
@@ -119,6 +116,69 @@ def inbox(
             )
         )
     chosen = conditions.get(view)
+    where = base if chosen is None else [*base, chosen]
+    cursor = _Cursor.parse(after)
+    if point_id is None or view in ("point", "pool"):
+        rows, more = _rows(session, where, cursor, limit)
+        rank = {"point": 0, "pool": 1}.get(view) if point_id is not None else None
+        next_after = _next(rows, more, rank)
+    else:
+        # At a point its cases come first, then the pool: two index-ordered parts (a sort
+        # on a computed rank would read every open task of the county's window to page).
+        rows, more, rank = [], False, 0
+        if cursor is None or cursor.rank == 0:
+            rows, more = _rows(session, [*where, conditions["point"]], cursor, limit)
+        if not more:
+            # The point's part ends on this page: the pool follows (from its start, or on
+            # from the cursor when the page began in it). A page the point's part filled
+            # exactly pages on with its own cursor; the next page then starts the pool.
+            later = cursor if cursor is not None and cursor.rank == 1 else None
+            pool, more = _rows(session, [*where, conditions["pool"]], later, limit - len(rows))
+            if pool or later is not None:
+                rank = 1
+            rows += pool
+        next_after = _next(rows, more, rank)
+    mine = frozenset(
+        t.case_id
+        for t in rows
+        if point_id is not None
+        and point_id
+        in (t.case.submitted_point_id, t.case.accepted_point_id, t.case.collection_point_id)
+    )
+    counts = {
+        name: _capped_count(session, base if cond is None else [*base, cond])
+        for name, cond in conditions.items()
+    }
+    return InboxPage(rows, counts, next_after, mine)
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    due_at: dt.datetime
+    task_id: int
+    rank: int | None  # at a point: 0 its own part, 1 the pool
+
+    @classmethod
+    def parse(cls, value: str | None) -> _Cursor | None:
+        if not value:
+            return None
+        due, _, rest = value.partition("|")
+        last_id, _, rank = rest.partition("|")
+        return cls(dt.datetime.fromisoformat(due), int(last_id), int(rank) if rank else None)
+
+
+def _rows(session: Session, where: list, cursor: _Cursor | None, limit: int):
+    """Up to `limit` tasks after `cursor`, earliest due first, and whether more follow."""
+    if cursor is not None:
+        where = [
+            *where,
+            or_(
+                CaseTask.due_at > cursor.due_at,
+                and_(CaseTask.due_at == cursor.due_at, CaseTask.id > cursor.task_id),
+            ),
+        ]
+    if limit == 0:  # only "does anything follow?"
+        return [], bool(session.scalar(select(select(CaseTask.id).where(*where).exists())))
     stmt = (
         select(CaseTask)
         .join(CaseTask.case)
@@ -143,44 +203,20 @@ def inbox(
             .load_only(ThemeVersion.number, ThemeVersion.theme_id),
             joinedload(CaseTask.claimed_by),
         )
-        .where(*base)
-        .order_by(*([rank] if point_id is not None else []), CaseTask.due_at, CaseTask.id)
+        .where(*where)
+        .order_by(CaseTask.due_at, CaseTask.id)
         .limit(limit + 1)
     )
-    if chosen is not None:
-        stmt = stmt.where(chosen)
-    if after:
-        due, _, rest = after.partition("|")
-        last_id, _, last_rank = rest.partition("|")
-        due_at = dt.datetime.fromisoformat(due)
-        later = or_(
-            CaseTask.due_at > due_at,
-            and_(CaseTask.due_at == due_at, CaseTask.id > int(last_id)),
-        )
-        if point_id is not None:
-            r = int(last_rank or 0)
-            later = or_(rank > r, and_(rank == r, later))
-        stmt = stmt.where(later)
     rows = list(session.scalars(stmt).unique())
-    mine = frozenset(
-        t.case_id
-        for t in rows
-        if point_id is not None
-        and point_id
-        in (t.case.submitted_point_id, t.case.accepted_point_id, t.case.collection_point_id)
-    )
-    next_after = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_after = f"{last.due_at.isoformat()}|{last.id}"
-        if point_id is not None:
-            next_after += f"|{0 if last.case_id in mine else 1}"
-    counts = {
-        name: _capped_count(session, base if cond is None else [*base, cond])
-        for name, cond in conditions.items()
-    }
-    return InboxPage(rows, counts, next_after, mine)
+    return rows[:limit], len(rows) > limit
+
+
+def _next(rows: list[CaseTask], more: bool, rank: int | None) -> str | None:
+    if not more or not rows:
+        return None
+    last = rows[-1]
+    cursor = f"{last.due_at.isoformat()}|{last.id}"
+    return cursor if rank is None else f"{cursor}|{rank}"
 
 
 def _in_departments(departments: frozenset[int]):
