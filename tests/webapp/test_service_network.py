@@ -259,9 +259,7 @@ def test_proxy_without_an_account_is_held_by_the_staff_member(login, session):
     ]
     # The party is told by SMS at the mobile given at the window; the 代办员 is not.
     told = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
-    assert [(m.event, m.channel, m.mobile) for m in told] == [
-        ("received", "sms", ZHANGSAN_MOBILE)
-    ]
+    assert [(m.event, m.channel, m.mobile) for m in told] == [("received", "sms", ZHANGSAN_MOBILE)]
     assert "张*" in told[0].body and ZHANGSAN_ID not in told[0].body
     # The paper is received where it was handed in, by the 代办员.
     received = {
@@ -340,6 +338,9 @@ def test_access_of_each_role(login, session):
     """帮代办员: assist only; admins keep the tree; the tree's shape is enforced."""
     daiban = login("daiban")
     assert daiban.get("/assist/").status_code == 200
+    # The guidance questions lead on to the 帮办代办 form, not the applicant's.
+    guide = daiban.get(f"/assist/apply/{THEME}").get_data(as_text=True)
+    assert f'action="/assist/apply/{THEME}"' in guide
     assert daiban.get("/clerk/").status_code == 403
     assert daiban.get("/applicant/").status_code == 403
     assert daiban.get("/admin/service-points").status_code == 403

@@ -183,12 +183,9 @@ def submit_for(
         # The catalog's own 授权委托书 when the case's items ask for it (its departments
         # then see it with their materials), else kept under a code of its own.
         material = materials_to_hand_in(case).get(CATALOG_PROXY_LETTER, PROXY_LETTER)
-        letter_row = material_files._store(
-            session, actor, material, [], letter.filename, letter.data
+        letter_row = material_files.attach_for_party(
+            session, actor, case, material, letter.filename, letter.data
         )
-        letter_row.case_id = case.id
-        session.add(letter_row)
-        session.flush()
     trail.record(
         session,
         actor,

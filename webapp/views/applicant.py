@@ -156,8 +156,11 @@ def _guide_query(version, answers: dict) -> dict:
     return query
 
 
-def _render_guide(theme, version, answers: dict, errors: dict, status: int):
-    """The guidance questions, each by its type, with the items they may switch on."""
+def _render_guide(
+    theme, version, answers: dict, errors: dict, status: int, action: str | None = None
+):
+    """The guidance questions, each by its type, with the items they may switch on;
+    `action` is where the answers go (帮办代办 asks the same questions for its form)."""
     form = theme_forms.version_form(version)
     names = {i.code: i.name for i in published_theme(version).items}
     possible = [
@@ -171,6 +174,7 @@ def _render_guide(theme, version, answers: dict, errors: dict, status: int):
         answers=answers,
         errors=errors,
         possible=possible,
+        guide_action=action,
     ), status
 
 

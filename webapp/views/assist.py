@@ -58,13 +58,13 @@ def apply(code: str):
     keys = theme_forms.question_fields(version)
     form = theme_forms.version_form(version)
     answers = {k: v for k in keys if (v := applicant._query_answer(form.field(k))) is not None}
+    action = url_for("assist.apply", code=theme.code)
     if keys and request.args.get("step") != "form":
-        page, status = applicant._render_guide(theme, version, answers, {}, 200)
-        return page, status
+        return applicant._render_guide(theme, version, answers, {}, 200, action)
     decision = theme_forms.decide_items(version, answers)
     if decision.errors:
         errors = {e["key"]: e["message"] for e in decision.errors}
-        return applicant._render_guide(theme, version, answers, errors, 422)
+        return applicant._render_guide(theme, version, answers, errors, 422, action)
     return _render(theme, version, answers, {}, {}, 200)
 
 
