@@ -3,7 +3,10 @@
 - inbox: one department (市场监管局) with 200,000 open tasks in the database; the first page
   and the counts per filter, as `/clerk/` computes them (p50/p95 over repetitions);
 - sweep: 100,000 waiting cases, 1,000 of them due (their task is two weeks old: red);
-  one worker pass in batches, as `yjs worker` does it (seconds).
+  one worker pass in batches, as `yjs worker` does it (seconds);
+- 同城通办: the same inbox for a clerk placed at a town centre, where 1 case in 100 was
+  handed in: its cases first, then the pool (and the 本服务点 / 通办池 filters), beside the
+  plain first page of the same run as the reference (ratio).
 
 Rows are bulk-inserted with SQLAlchemy Core around one real published theme version, so the
 queries run on the real schema, indexes and services. Nothing is asserted.
@@ -26,9 +29,12 @@ DUE = 1_000
 BATCH = 5_000
 
 
+POINT_SHARE = 100  # one case in 100 handed in at the town centre
+
+
 def _populate(app, now: dt.datetime) -> None:
     from webapp.db import db_session
-    from webapp.models import Case, CaseTask, Department, Theme, ThemeVersion, User
+    from webapp.models import Case, CaseTask, Department, ServicePoint, Theme, ThemeVersion, User
 
     with app.app_context():
         session = db_session()
@@ -37,6 +43,7 @@ def _populate(app, now: dt.datetime) -> None:
         ).first()
         applicant = session.scalars(select(User).where(User.username == "zhangsan")).one()
         samr = session.scalars(select(Department).where(Department.code == "SAMR")).one()
+        town = session.scalars(select(ServicePoint).where(ServicePoint.code == "BL-YZ")).one()
         cases, tasks = Case.__table__, CaseTask.__table__
         next_id = (session.scalar(select(func.max(Case.id))) or 0) + 1
         for start in range(0, INBOX_TASKS, BATCH):
@@ -69,6 +76,7 @@ def _populate(app, now: dt.datetime) -> None:
                         "card": "none",
                         "pauses": [],
                         "next_check_at": check,
+                        "submitted_point_id": town.id if i % POINT_SHARE == 0 else None,
                     }
                 )
                 task_rows.append(
@@ -124,6 +132,41 @@ def _time_inbox(app, repeat: int) -> list[tuple[str, float, float]]:
     return results
 
 
+def _time_point_inbox(app, repeat: int) -> list[tuple[str, float, float]]:
+    """The same department's inbox for a clerk placed at the town centre."""
+    from webapp.accounts.models import Role, RoleGrant
+    from webapp.db import db_session
+    from webapp.models import Department, ServicePoint, User
+    from webapp.workbench import inbox
+
+    results = []
+    with app.app_context():
+        session = db_session()
+        clerk = session.scalars(select(User).where(User.username == "samr")).one()
+        samr = session.scalars(select(Department).where(Department.code == "SAMR")).one()
+        town = session.scalars(select(ServicePoint).where(ServicePoint.code == "BL-YZ")).one()
+        # A window clerk of this department at the town: the inbox splits by point.
+        session.add(
+            RoleGrant(
+                user_id=clerk.id, role=Role.FRONT_DESK.value, department_id=samr.id,
+                service_point_id=town.id,
+            )
+        )  # fmt: skip
+        session.commit()
+        session.expire_all()
+        for view in ("all", "point", "pool"):
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                page = inbox.inbox(session, clerk, view=view)
+                samples.append((time.perf_counter() - started) * 1000)
+                session.rollback()
+            assert page.tasks, f"the {view} inbox came back empty"
+            p50, p95 = _percentiles(samples)
+            results.append((view, p50, p95))
+    return results
+
+
 def _time_sweep(app) -> tuple[float, int]:
     from webapp.worker import sweep
 
@@ -155,10 +198,18 @@ def run(url: str, label: str, repeat: int) -> list[str]:
                 f"  worker 一轮 sweep: {WAITING:,} 等待中 waiting, {DUE:,} 到期 due → "
                 f"处理 handled {handled:,} in {seconds:.2f} s"
             )
-            for view, p50, p95 in _time_inbox(app, repeat):
+            plain = _time_inbox(app, repeat)
+            for view, p50, p95 in plain:
                 lines.append(
                     f"  待办首页+各筛选计数 inbox page + counts, view={view:<9} "
                     f"p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
+                )
+            reference = plain[0][1]  # the plain first page ("all"), this run
+            for view, p50, p95 in _time_point_inbox(app, repeat):
+                lines.append(
+                    f"  同城通办 at a point (1 in {POINT_SHARE}), view={view:<6} "
+                    f"p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   "
+                    f"= {p50 / reference:4.1f}× the plain first page"
                 )
             return lines
         finally:

@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
         admin,
         api_views,
         applicant,
+        assist,
         auth,
         catalog,
         clerk,
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         materials,
         messages,
         modeler,
+        network,
         notice,
         portal,
         publications,
@@ -69,6 +71,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(notice.bp)
     app.register_blueprint(materials.bp)
+    app.register_blueprint(assist.bp)
+    app.register_blueprint(network.bp)
     for blueprint in api_views.blueprints:
         api.register_blueprint(blueprint)
 

@@ -15,6 +15,9 @@ again where they act, so a page and the API can never disagree. The rules, least
   case only the data and materials of their departments' items.
 - A task is acted on by a clerk of its department when it is open and unclaimed, claimed by
   them, or claimed by someone who can no longer act on it (deactivated, or moved away).
+- **帮代办员** (and front-desk clerks) submit for a person or company (帮办 / 代办) and see
+  the cases they submitted so, as a whole; a 帮代办员 has no inbox.
+- A **材料流转单** is received by an approver of the department it is addressed to.
 - **Analysts** edit diagrams and guidance tables; **admins** publish and manage. Neither
   reads cases: personal data is not theirs to see.
 Rules answer on loaded objects; finding a case or a task and refusing with a 404 (nothing
@@ -44,6 +47,8 @@ class Function(enum.StrEnum):
     FRONT_DESK = "front_desk"  # window-only acts (容缺材料 received)
     REVOKE_LICENCE = "revoke_licence"  # 撤销 of an e-licence by the department that issued it
     ANY_ACCOUNT = "any_account"  # whatever any logged-in person may use (their own data)
+    ASSIST = "assist"  # 帮办代办: submitting for a person or company at a service point
+    NETWORK = "network"  # the service network: points, and who works at which
 
 
 FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
@@ -54,6 +59,8 @@ FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
     Function.FRONT_DESK: frozenset({Role.FRONT_DESK}),
     Function.REVOKE_LICENCE: frozenset({Role.APPROVER}),
     Function.ANY_ACCOUNT: frozenset(Role),
+    Function.ASSIST: frozenset({Role.FRONT_DESK, Role.ASSISTANT}),
+    Function.NETWORK: frozenset({Role.ADMIN}),
 }
 
 # Workbench events an applicant does not see: who claimed or handed on what, internal notes.
@@ -160,10 +167,25 @@ def is_own_draft(user: User, draft: ApplicationDraft | None) -> bool:
     return draft is not None and user.has_role(Role.APPLICANT) and draft.applicant_id == user.id
 
 
+def is_assisted_by(user: User, case: Case) -> bool:
+    """帮办代办: the staff member who filled in and submitted the case for its party."""
+    return (
+        case.assisted_by_id is not None
+        and case.assisted_by_id == user.id
+        and may_use(user, Function.ASSIST)
+    )
+
+
 def sees_whole_case(user: User, case: Case) -> bool:
     """All of the case's data and files: its applicant (and its other parties: a joint
-    application is one form both sides sign), and the front desk."""
-    return is_own_case(user, case) or user.has_role(Role.FRONT_DESK) or is_case_party(user, case)
+    application is one form both sides sign), the front desk, and whoever submitted it for
+    its party (帮办代办: they filled it in)."""
+    return (
+        is_own_case(user, case)
+        or user.has_role(Role.FRONT_DESK)
+        or is_case_party(user, case)
+        or is_assisted_by(user, case)
+    )
 
 
 def involved_departments(user: User, case: Case) -> frozenset[int]:
@@ -259,6 +281,16 @@ def can_see_event(user: User, action: str) -> bool:
     if may_use(user, Function.WORKBENCH):
         return True
     return action not in INTERNAL_EVENTS and not action.startswith(SUPERVISION_PREFIXES)
+
+
+def can_receive_transfer(user: User, transfer) -> bool:
+    """材料流转单: the paper arrives at its department; one of its approvers signs for it."""
+    return transfer.received_at is None and user.works_in(transfer.department_id, Role.APPROVER)
+
+
+def can_see_transfer(user: User, transfer) -> bool:
+    """A 流转单 is the front desk's (who sent it) and its department's (who receive it)."""
+    return user.has_role(Role.FRONT_DESK) or user.works_in(transfer.department_id, Role.APPROVER)
 
 
 # --- tasks ------------------------------------------------------------------------------

@@ -77,7 +77,12 @@ def _navigation() -> dict:
             "workbench": access_policy.may_use(current_user, Function.WORKBENCH),
             "model": access_policy.may_use(current_user, Function.MODEL),
             "publish": publish,
-            "roles": roles + (f" · {departments}" if departments else ""),
+            "assist": access_policy.may_use(current_user, Function.ASSIST),
+            "transfers": access_policy.may_use(current_user, Function.WORKBENCH),
+            "network": access_policy.may_use(current_user, Function.NETWORK),
+            "roles": roles
+            + (f" · {departments}" if departments else "")
+            + (f" · {point.name}" if (point := current_user.service_point()) else ""),
             # 消息: applicants are told by notifications; the count is of unread ones.
             "messages": access_policy.may_use(current_user, Function.APPLY),
             "unread": (

@@ -41,6 +41,7 @@ from webapp.models import (
     Instrument,
     MaterialFile,
     Message,
+    ServicePoint,
     TaskStatus,
     User,
 )
@@ -171,6 +172,21 @@ api_tasks.action_rectify           POST   login     403      403  404    ok   40
 # 容缺材料 arrive at the window: the front desk only, not the approvers.
 clerk.gap_received                 POST   login     403      403  ok     403  403 403    403
 
+# 帮办代办: the front desk (and 帮代办员, tests/webapp/test_service_network.py) submit for a
+# party; the form posted empty is a 422 past the access checks.
+assist.home                        GET    login     403      403  ok     403  403 403    403
+assist.apply                       GET    login     403      403  ok     403  403 403    403
+assist.submit                      POST   login     403      403  ok     403  403 403    403
+# 材料流转单: clerks list those of their point or departments; signing for one needs it to
+# be addressed to the signer's department (the world has none: 404 for every clerk).
+network.transfers                  GET    login     403      403  ok     ok   ok  403    403
+network.receive_transfer           POST   login     403      403  404    404  404 403    403
+# The service network's points and who works where: admins only.
+network.points                     GET    login     403      403  403    403  403 403    ok
+network.create_point               POST   login     403      403  403    403  403 403    ok
+network.update_point               POST   login     403      403  403    403  403 403    ok
+network.place_staff                POST   login     403      403  403    403  403 403    ok
+
 # Modelling: analysts, and admins (who publish what is modelled).
 modeler.themes_list                GET    login     403      403  403    403  403 ok     ok
 modeler.edit                       GET    login     403      403  403    403  403 ok     ok
@@ -253,6 +269,7 @@ class World:
     licence_id: int  # an e-licence in zhangsan's wallet
     licence_number: str
     licence_code: str  # its check code (核验码)
+    point_id: int  # the county hall (service network)
 
     def url_values(self, endpoint: str, arguments: set[str]) -> dict:
         values = {
@@ -268,6 +285,8 @@ class World:
             # version's (rolled back to).
             "number": self.instrument_number if endpoint.startswith("instruments.") else 1,
             "message_id": self.message_id,
+            "transfer_id": 2**31 - 1,  # none in this world (see the rows)
+            "point_id": self.point_id,
             "licence_id": self.licence_id,
             "item_code": "SAMR-QYSLDJ",
             "which": "next",
@@ -408,6 +427,7 @@ def _build_world(app: Flask, connection: Connection, session_factory) -> World:
             licence_id=licence_id,
             licence_number=GRANT["result_no"],
             licence_code="ABC234",
+            point_id=session.scalar(select(ServicePoint.id).where(ServicePoint.code == "BL-XZFW")),
         )
 
 

@@ -21,6 +21,7 @@ from webapp.db import Base, JsonDocument, UtcDateTime
 
 if TYPE_CHECKING:
     from webapp.parties.models import PartyAccount
+    from webapp.service_network.models import ServicePoint
 
 
 class Role(enum.StrEnum):
@@ -29,6 +30,7 @@ class Role(enum.StrEnum):
     APPROVER = "approver"
     ANALYST = "analyst"
     ADMIN = "admin"
+    ASSISTANT = "assistant"  # 帮代办员: submits for a person or company, at a service point
 
     @property
     def label(self) -> str:
@@ -45,6 +47,7 @@ ROLE_LABELS = {
     Role.APPROVER: "后台审批",
     Role.ANALYST: "业务分析",
     Role.ADMIN: "管理员",
+    Role.ASSISTANT: "帮代办员",
 }
 # Roles that work tasks in a department's inbox.
 CLERK_ROLES = (Role.FRONT_DESK, Role.APPROVER)
@@ -75,9 +78,15 @@ class RoleGrant(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # The service point (服务点) a front-desk clerk or a 帮代办员 works at; None for the
+    # other roles (and for a clerk not yet placed, who then works the 通办 pool only).
+    service_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_points.id"), index=True
+    )
     granted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
     department: Mapped[Department | None] = relationship(lazy="joined")
+    service_point: Mapped[ServicePoint | None] = relationship(lazy="joined")
 
 
 class User(UserMixin, Base):
@@ -138,6 +147,15 @@ class User(UserMixin, Base):
 
     def works_in(self, department_id: int | None, *roles: Role) -> bool:
         return department_id is not None and department_id in self.department_ids(*roles)
+
+    def service_point(self, *roles: Role) -> ServicePoint | None:
+        """The service point where the user holds one of `roles` (default: front desk or
+        帮代办员): where their acts at the window happen."""
+        wanted = {r.value for r in (roles or (Role.FRONT_DESK, Role.ASSISTANT))}
+        return next(
+            (g.service_point for g in self.role_grants if g.role in wanted and g.service_point),
+            None,
+        )
 
     @property
     def primary_role(self) -> Role | None:

@@ -16,6 +16,12 @@ DEMO_USERS = [
     ("lisi", Role.APPLICANT, "李四", None),
     ("window", Role.FRONT_DESK, "王窗口", "FRONT_DESK"),
     ("window2", Role.FRONT_DESK, "李窗口", "FRONT_DESK"),
+    # The service network (service_network/points.py DEMO_PLACES): window and window2 sit
+    # at the county hall, these at a town centre; the 帮代办员 at a village station.
+    ("yuanzhou", Role.FRONT_DESK, "周窗口（园洲镇）", "FRONT_DESK"),
+    ("longxi", Role.FRONT_DESK, "黄窗口（龙溪街道）", "FRONT_DESK"),
+    ("daiban", Role.ASSISTANT, "刘代办（刘屋村）", None),
+    ("daiban2", Role.ASSISTANT, "叶代办（宫庭村）", None),
     ("samr", Role.APPROVER, "市场监管局审批员", "SAMR"),
     ("samr2", Role.APPROVER, "钱审批", "SAMR"),
     ("psb", Role.APPROVER, "公安局审批员", "PSB"),
@@ -114,6 +120,9 @@ def ensure_demo_users(session: Session, *, real_name: bool = True) -> list[tuple
     """Create the demo accounts that do not exist yet; `real_name=False` leaves out the
     real-name persons (DEMO_PERSONS), for a database whose tests register those persons
     themselves."""
+    from webapp.service_network import points
+
+    points.ensure_demo_network(session)
     logins = []
     for username, role, name, dept in DEMO_USERS:
         exists = session.scalars(select(User).where(User.username == username)).first()
@@ -128,6 +137,7 @@ def ensure_demo_users(session: Session, *, real_name: bool = True) -> list[tuple
                 department_code=dept,
             )
         logins.append((username, DEMO_PASSWORD, role.label + (f" · {dept}" if dept else "")))
+    points.place_demo_staff(session)
     if real_name:
         logins += ensure_demo_persons(session)
     return logins

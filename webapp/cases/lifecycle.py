@@ -34,6 +34,22 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
     """Validate the one form, start the case on the newest version, hand it to the front desk."""
     if not applicant.has_role(Role.APPLICANT):
         raise Forbidden("只有申请人可以提交申请")
+    return open_case(session, applicant, applicant, theme, answers)
+
+
+def open_case(
+    session: Session,
+    actor: User,
+    owner: User,
+    theme: Theme,
+    answers: dict,
+    *,
+    prepare=None,
+) -> Case:
+    """The case of a checked one form, owned by `owner` (whose "own case" it is), submitted
+    by `actor` (the owner, or staff submitting for them: 帮办代办). `prepare(case)` runs
+    once the case has its id and before its parties, messages and first step are recorded
+    (帮办代办 marks who acted for whom there)."""
     version = latest_version(session, theme)
     if version is None:
         raise NotFound("该主题尚未发布，暂不能申请")
@@ -52,7 +68,7 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
         case_no=next_case_number(session, today(at)),
         query_code=new_query_code(),
         theme_version=version,
-        applicant_id=applicant.id,
+        applicant_id=owner.id,
         status=CaseStatus.SUBMITTED,
         answers=storable,
         selected_items=list(decision.selected),
@@ -60,20 +76,22 @@ def submit_application(session: Session, applicant: User, theme: Theme, answers:
         submitted_at=at,
         pauses=[],
         card=Card.NONE,
-        licence_holdings=sources.holdings(session, applicant).to_dict(),
+        licence_holdings=sources.holdings(session, owner).to_dict(),
     )
     session.add(case)
     session.flush()
+    if prepare is not None:
+        prepare(case)
     trail.record(
         session,
-        applicant,
+        actor,
         "case.submitted",
         case=case,
         after={"status": case.status, "case_no": case.case_no, "theme_version": version.number},
     )
     with engine_step(session, case, at, started=workflow):
         pass  # started above: store it and open its first tasks
-    recorded = case_parties.record_application_parties(session, case, applicant)
+    recorded = case_parties.record_application_parties(session, case, owner)
     outbox.notify_case(session, "received", case)
     _ask_other_sides(session, case, recorded)
     return case

@@ -20,6 +20,7 @@ from webapp.themes.models import ThemeVersion
 if TYPE_CHECKING:
     from webapp.front_desk.models import MaterialGap
     from webapp.parties.models import CaseParty
+    from webapp.service_network.models import ServicePoint
 
 __all__ = ["Card", "Case", "CaseComment", "CaseNumberCounter", "CaseStatus", "CaseTask"]
 
@@ -138,9 +139,33 @@ class Case(Base):
     next_check_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), index=True)
     # The earliest waiting BPMN timer, so a sweep restores the engine state only when due.
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # 同城通办: the service points where the case was handed in (NULL: online), accepted
+    # and delivered, and where the applicant chose to collect the results. Indexed: the
+    # inboxes and the supervisor filter by point with one WHERE clause.
+    submitted_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_points.id"), index=True
+    )
+    accepted_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_points.id"), index=True
+    )
+    delivered_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_points.id"), index=True
+    )
+    collection_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_points.id"), index=True
+    )
+    # 帮办代办: the staff member who submitted for the applicant party, and how — "help"
+    # (帮办: the person present, staff fill in and submit) or "proxy" (代办: on a 授权委托书).
+    assisted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assistance: Mapped[str | None] = mapped_column(String(8))
 
     theme_version: Mapped[ThemeVersion] = relationship(lazy="joined")
-    applicant: Mapped[User] = relationship()
+    applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])
+    assisted_by: Mapped[User | None] = relationship(foreign_keys=[assisted_by_id])
+    submitted_point: Mapped[ServicePoint | None] = relationship(foreign_keys=[submitted_point_id])
+    accepted_point: Mapped[ServicePoint | None] = relationship(foreign_keys=[accepted_point_id])
+    delivered_point: Mapped[ServicePoint | None] = relationship(foreign_keys=[delivered_point_id])
+    collection_point: Mapped[ServicePoint | None] = relationship(foreign_keys=[collection_point_id])
     tasks: Mapped[list[CaseTask]] = relationship(back_populates="case", order_by="CaseTask.id")
     gaps: Mapped[list[MaterialGap]] = relationship(back_populates="case", order_by="MaterialGap.id")
     # Its parties (当事人) in their roles; rows are added by parties/case_parties.py.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.working_calendar import Deadline
 from webapp import access_policy
-from webapp.accounts.models import User
+from webapp.accounts.models import Role, User
 from webapp.audit import trail
 from webapp.cases.case_forms import (
     case_form,
@@ -39,6 +39,7 @@ from webapp.materials import hand_in
 from webapp.materials.files import files_of
 from webapp.notifications import outbox
 from webapp.parties import case_parties
+from webapp.service_network import transfers
 
 
 def latest_gap_date(case: Case, at: dt.datetime) -> dt.date:
@@ -103,6 +104,8 @@ def accept(
         before = mark_done(task, actor, outcome, at)
         case.status = CaseStatus.IN_PROGRESS
         case.accepted_at = at
+        point = actor.service_point(Role.FRONT_DESK)  # 同城通办: where it was accepted
+        case.accepted_point_id = point.id if point else None
         case.correction = None
         limits.schedule_case(case)
         trail.record(
@@ -124,6 +127,7 @@ def accept(
         )
         outbox.notify_case(session, "accepted", case, promised=promised)
     case_instruments.issue_acceptance(session, actor, case, recorded)
+    transfers.send_paper(session, actor, case, point)
     return task
 
 

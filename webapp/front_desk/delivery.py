@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from webapp.accounts.models import User
+from webapp.accounts.models import Role, User
 from webapp.audit import trail
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
 from webapp.cases.steps import engine_step
@@ -112,6 +112,8 @@ def deliver(
         step.complete(task, decision_data(task, outcome))
         before = mark_done(task, actor, outcome, at)
         case.delivery = {**outcome, "delivered_at": at.isoformat(), "by": actor.display_name}
+        point = actor.service_point(Role.FRONT_DESK)  # 同城通办: where it was handed out
+        case.delivered_point_id = point.id if point else None
         if step.is_complete:
             case.status = CaseStatus.COMPLETED
             case.completed_at = at

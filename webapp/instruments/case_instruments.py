@@ -62,8 +62,16 @@ def _notice_item(case: Case, item_code: str | None):
     return next((i for i in notice.items if i.code == item_code), None)
 
 
-def issue_receipt(session: Session, applicant: User, case: Case) -> Instrument:
-    """收件凭证 (seed 002, attachment 2): what was received, when, by whom, the query code."""
+def issue_receipt(
+    session: Session,
+    applicant: User,
+    case: Case,
+    *,
+    applicant_name: str | None = None,
+    received_by: str | None = None,
+) -> Instrument:
+    """收件凭证 (seed 002, attachment 2): what was received, when, by whom, the query code.
+    帮办代办 names the party as the applicant and the point and staff member who received."""
     files = files_of(session, case)
     paper = hand_in.paper_of(session, case)
     received = []
@@ -82,8 +90,8 @@ def issue_receipt(session: Session, applicant: User, case: Case) -> Instrument:
         )  # fmt: skip
     facts = {
         "submitted_at": case.submitted_at.isoformat(),
-        "applicant": applicant.display_name,
-        "received_by": ONLINE_RECEIPT,
+        "applicant": applicant_name or applicant.display_name,
+        "received_by": received_by or ONLINE_RECEIPT,
         "items": _items(case),
         "materials": received,
         "query_code": case.query_code,

@@ -48,6 +48,9 @@ KINDS: dict[str, InstrumentKind] = {
         _kind("delivery", "CJ", "出件通知书"),  # 出件/送达回证
         # The e-licence itself (电子证照), once per licence; its QR leads to 证照核验.
         _kind("licence", "ZZ", "电子证照"),
+        # 同城通办: paper received at a town or village point, on its way to the department.
+        _kind("transfer", "LZ", "材料流转单"),
+        _kind("transfer_receipt", "LZHZ", "材料流转接收回执"),
     )
 }
 

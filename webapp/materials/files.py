@@ -67,6 +67,31 @@ def upload(
     return row
 
 
+def attach_for_party(
+    session: Session,
+    actor: User,
+    case: Case,
+    material: MaterialRequirement,
+    filename: str,
+    data: bytes,
+) -> MaterialFile:
+    """A file staff hand in with a case they submit for a party (帮办代办: the 授权委托书),
+    checked like every material; the caller has checked that `actor` acts for the case."""
+    existing = [f for f in files_of(session, case) if f.material_code == material.code]
+    row = _store(session, actor, material, existing, filename, data)
+    row.case_id = case.id
+    session.add(row)
+    session.flush()
+    trail.record(
+        session,
+        actor,
+        "material.uploaded",
+        case=case,
+        after={"material": material.name, "size": row.size, "sha256": row.sha256[:16]},
+    )
+    return row
+
+
 def upload_to_draft(
     session: Session,
     applicant: User,

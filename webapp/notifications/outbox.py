@@ -4,7 +4,8 @@ transaction (the transaction of the event it reports), each with its own idempot
 Public functions (the shared piece every "tell the applicant / the department" reuses):
 - `notify_case(session, event, case, **variables)`: tell everyone the case concerns — its
   submitter and the accounts of its parties (as the access policy lets them see it) — on
-  the channels each has chosen.
+  the channels each has chosen; a case staff submitted for a party without an account
+  (帮办代办) goes by SMS to the mobile the party gave at the window.
 - `notify_user(session, event, user, case=None, **variables)`: one account.
 - `send_code(session, mobile, code, purpose)`: a one-time code by SMS to a number.
 Templates are files per event (notifications/templates.py); SMS texts are masked.
@@ -68,7 +69,42 @@ def case_recipients(session: Session, case: Case) -> list[User]:
 def notify_case(session: Session, event: str, case: Case, **variables) -> list[OutboxMessage]:
     rows = []
     for user in case_recipients(session, case):
+        # 帮办代办: the staff member who submitted for the party is not the one to tell.
+        if case.assisted_by_id is not None and user.id == case.assisted_by_id:
+            continue
         rows += notify_user(session, event, user, case=case, **variables)
+    if case.assisted_by_id is not None and case.applicant_id == case.assisted_by_id:
+        rows += _notify_party_mobiles(session, event, case, **variables)
+    return rows
+
+
+def _notify_party_mobiles(session: Session, event: str, case: Case, **variables):
+    """A case submitted for a party without an account: an SMS to the mobile the party gave
+    at the window (once per number)."""
+    rows, sent = [], set()
+    for row in case.parties:
+        if row.role != "applicant" or not row.mobile or row.mobile in sent:
+            continue
+        sent.add(row.mobile)
+        values = {
+            "name": templates.mask_name(row.party.name),
+            "case_no": case.case_no,
+            "theme": case.theme_version.theme.name,
+            **variables,
+        }
+        rendered = templates.render(_templates_dir(), event, values)
+        rows.append(
+            _write(
+                session,
+                event,
+                Channel.SMS,
+                title=rendered.title,
+                body=rendered.sms,
+                user=None,
+                mobile=row.mobile,
+                case=case,
+            )  # fmt: skip
+        )
     return rows
 
 

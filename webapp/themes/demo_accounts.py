@@ -18,7 +18,7 @@ from webapp.accounts.users import DEMO_PASSWORD, DEMO_PERSONS, DEMO_USERS
 from webapp.themes.lookup import latest_version, list_themes
 from webapp.themes.published import published_theme
 
-_EVERY_THEME = (Role.APPLICANT, Role.ANALYST, Role.ADMIN)
+_EVERY_THEME = (Role.APPLICANT, Role.ANALYST, Role.ADMIN, Role.ASSISTANT)
 
 
 @dataclass(frozen=True)

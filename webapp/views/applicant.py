@@ -38,12 +38,19 @@ from webapp.materials import hand_in
 from webapp.parties import case_parties
 from webapp.ratings import service as ratings
 from webapp.ratings.models import BAD_TAGS, GOOD_TAGS, LEVEL_LABELS
+from webapp.service_network import case_facts, points
 from webapp.themes import theme_forms
 from webapp.themes.lookup import get_theme, latest_version, list_themes
 from webapp.themes.published import published_theme
 
 from .guards import requires
-from .inputs import RatingInput, SubmissionInput, WithdrawInput, load_or_errors
+from .inputs import (
+    CollectionPointInput,
+    RatingInput,
+    SubmissionInput,
+    WithdrawInput,
+    load_or_errors,
+)
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
 
@@ -157,8 +164,11 @@ def _guide_query(version, answers: dict) -> dict:
     return query
 
 
-def _render_guide(theme, version, answers: dict, errors: dict, status: int):
-    """The guidance questions, each by its type, with the items they may switch on."""
+def _render_guide(
+    theme, version, answers: dict, errors: dict, status: int, action: str | None = None
+):
+    """The guidance questions, each by its type, with the items they may switch on;
+    `action` is where the answers go (帮办代办 asks the same questions for its form)."""
     form = theme_forms.version_form(version)
     names = {i.code: i.name for i in published_theme(version).items}
     possible = [
@@ -172,12 +182,13 @@ def _render_guide(theme, version, answers: dict, errors: dict, status: int):
         answers=answers,
         errors=errors,
         possible=possible,
+        guide_action=action,
     ), status
 
 
 def render_form(
     theme, version, answers: dict, errors: dict, status: int, draft=None, token=None,
-    prefilled=(), earlier_note=None,
+    prefilled=(), earlier_note=None, collection_point=None,
 ):  # fmt: skip
     """The one form with the answers as typed (never masked: the applicant typed them)
     and every error at once; `draft` is the saved draft being continued, if any. `token`
@@ -205,6 +216,8 @@ def render_form(
         submission_token=token or submissions.new_token(),
         prefilled=prefilled,
         earlier_note=earlier_note,
+        points=points.all_points(db_session(), active_only=True),
+        collection_point=collection_point,
         materials=drafts.draft_materials(
             db_session(), current_user, version, decision.selected, answers
         ),
@@ -227,13 +240,22 @@ def submit(code: str):
         flash(f"该申请已于 {earlier.case_no} 提交，未重复提交")
         return redirect(url_for("applicant.case_page", case_no=earlier.case_no))
     answers = answers_from_form(request.form, version)
+    chosen, bad_point = load_or_errors(CollectionPointInput(), request.form)
+    point_id = chosen["collection_point"] if chosen else None
     try:
+        if bad_point:
+            raise Invalid("请选择领取结果的服务点", details=[
+                {"key": "collection_point", "message": "请选择领取结果的服务点"}
+            ])  # fmt: skip
         # A saved draft of this theme becomes the case; on errors it stays as it was.
         case = drafts.submit(session, current_user, theme, answers)
+        points.choose_collection(session, current_user, case, point_id)
     except Invalid as exc:
         session.rollback()
         errors = {e["key"]: e["message"] for e in exc.details or []}
-        return render_form(theme, version, answers, errors, 422, token=token)
+        return render_form(
+            theme, version, answers, errors, 422, token=token, collection_point=point_id
+        )
     submissions.remember(session, current_user, case, token)
     session.commit()
     flash(f"申请已提交，办件编号 {case.case_no}，请凭此编号查询进度")
@@ -317,6 +339,7 @@ def render_case(case, errors: dict, status: int, template: str = "applicant/case
         rating_levels=LEVEL_LABELS,
         good_tags=GOOD_TAGS,
         bad_tags=BAD_TAGS,
+        network=case_facts.case_network(session, current_user, case),
     ), status
 
 

@@ -30,6 +30,7 @@ HOME_BY_ROLE = {
     Role.APPROVER: "clerk.inbox",
     Role.ANALYST: "modeler.themes_list",
     Role.ADMIN: "admin.themes_list",
+    Role.ASSISTANT: "assist.home",
 }
 
 

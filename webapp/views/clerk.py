@@ -12,6 +12,7 @@ from flask_login import current_user
 from engine.cases import element_progress
 from webapp import access_policy
 from webapp.access_policy import Function
+from webapp.accounts.models import Role
 from webapp.audit import trail
 from webapp.cases import comments
 from webapp.cases.case_forms import (
@@ -37,6 +38,7 @@ from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
 from webapp.ratings import service as ratings
+from webapp.service_network import case_facts
 from webapp.themes.lookup import list_themes
 from webapp.themes.published import published_theme
 from webapp.workbench import claims, inbox
@@ -75,7 +77,8 @@ def inbox_page():
         page=page,
         view=query["view"],
         theme=query["theme"],
-        filters=inbox.FILTERS,
+        filters=inbox.filters_for(current_user),
+        desk_point=current_user.service_point(Role.FRONT_DESK),
         themes=list_themes(session),
     )
 
@@ -149,6 +152,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
             (lic, access_policy.can_see_licence_as_issuer(current_user, lic))
             for lic in case_licences(session, case)
         ],
+        network=case_facts.case_network(session, current_user, case),
     ), status
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from forms.field_values import CONTROL_CHARACTERS, has_control_characters
 from webapp.cases.submissions import SUBMISSION_KEY_FORMAT
@@ -245,6 +245,76 @@ class DraftMaterialInput(StrictSchema):
     remove = RowId(load_default=None)
 
 
+class CollectionPointInput(StrictSchema):
+    """同城通办: the service point where the applicant collects the results (optional)."""
+
+    collection_point = fields.Integer(
+        load_default=None, allow_none=True, strict=False, validate=validate.Range(1, 2**31 - 1)
+    )
+
+
+class AssistanceInput(StrictSchema):
+    """帮办代办: how staff act and for whom (the one form's answers are checked by its rules)."""
+
+    mode = Text(
+        required=True,
+        validate=validate.OneOf(["help", "proxy"], error="请选择帮办或代办"),
+    )
+    party_kind = Text(
+        required=True,
+        validate=validate.OneOf(["person", "company"], error="请选择当事人类型"),
+    )
+    party_number = Text(
+        required=True, validate=validate.Length(min=1, max=32, error="请填写证件号码")
+    )
+    party_name = Text(
+        required=True, validate=validate.Length(min=1, max=64, error="请填写当事人名称")
+    )
+    party_mobile = Text(
+        load_default="",
+        validate=validate.Regexp(r"^(1[3-9]\d{9})?$", error="手机号码应为 11 位"),
+    )
+    consent = fields.Boolean(load_default=False)
+
+
+class TransferReceiptInput(StrictSchema):
+    """签收 a 材料流转单: an optional note (e.g. what did not match the list)."""
+
+    note = Text(load_default="", validate=validate.Length(max=200))
+
+
+class ServicePointInput(StrictSchema):
+    code = Text(
+        required=True,
+        validate=validate.Regexp(r"^[A-Z0-9-]{2,32}$", error="编码为 2–32 位大写字母、数字或-"),
+    )
+    name = Text(required=True, validate=validate.Length(min=2, max=64, error="名称为 2–64 个字"))
+    level = Text(
+        required=True,
+        validate=validate.OneOf(["county", "town", "village"], error="请选择服务点层级"),
+    )
+    parent_id = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(1, 2**31 - 1)
+    )
+    address = Text(required=True, validate=validate.Length(min=2, max=200, error="请填写地址"))
+    hours = Text(required=True, validate=validate.Length(min=2, max=100, error="请填写办公时间"))
+    phone = Text(
+        required=True,
+        validate=validate.Regexp(r"^[0-9-]{5,20}$", error="电话号码只含数字和-，5–20 位"),
+    )
+    active = fields.Boolean(load_default=True)
+
+    @pre_load
+    def _blank_parent(self, data, **kwargs):
+        if isinstance(data, dict) and data.get("parent_id") in ("", None):
+            data = {**data, "parent_id": None}
+        return data
+
+
+class PlaceStaffInput(StrictSchema):
+    username = Text(required=True, validate=validate.Length(min=1, max=64, error="请填写用户名"))
+
+
 class SubmissionInput(StrictSchema):
     """The one form's own hidden field (the answers are checked by the form's rules)."""
 
@@ -283,7 +353,9 @@ class CalendarNoticeInput(StrictSchema):
 class InboxQuery(StrictSchema):
     view = Text(
         load_default="all",
-        validate=validate.OneOf(["all", "mine", "unclaimed", "due_soon", "yellow", "red"]),
+        validate=validate.OneOf(
+            ["all", "point", "pool", "mine", "unclaimed", "due_soon", "yellow", "red"]
+        ),
     )
     theme = Text(load_default=None, validate=validate.Length(max=64))
     after = Text(load_default=None, validate=validate.Length(max=80))

@@ -2,6 +2,11 @@
 
 Every query runs on the `case_tasks` projection with the index
 (department_id, status, due_at, id); no case state is loaded to list or count.
+
+同城通办: a front-desk clerk placed at a service point sees the cases of their point first
+(handed in, accepted or to be collected there), then the shared pool (通办池: online
+applications and other points' cases), which they may claim and work like their own; the
+filters 本服务点 and 通办池 show either part alone.
 """
 
 from __future__ import annotations
@@ -9,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from engine.working_calendar import Card
 from webapp import access_policy
 from webapp.access_policy import Function
-from webapp.accounts.models import User
+from webapp.accounts.models import Role, User
 from webapp.cases.models import Case, CaseTask, TaskStatus
 from webapp.clock import now as clock_now
 from webapp.db import MAX_ROW_ID
@@ -32,17 +37,40 @@ FILTERS = {
     "yellow": "黄牌",
     "red": "红牌",
 }
+# Only for a front-desk clerk placed at a service point.
+POINT_FILTERS = {"point": "本服务点", "pool": "通办池"}
 
 
 @dataclass(frozen=True)
 class InboxPage:
     tasks: list[CaseTask]
     counts: dict[str, int]
-    next_after: str | None  # keyset cursor "due_at_iso|id"
+    next_after: str | None  # keyset cursor "due_at_iso|id", with "|rank" at a point
+    point_case_ids: frozenset[int] = frozenset()  # the listed cases that are the point's
 
 
-def _conditions(user: User, now: dt.datetime) -> dict:
+def filters_for(user: User) -> dict[str, str]:
+    """The inbox's filters for `user` (a clerk at a point also gets 本服务点 / 通办池)."""
+    if user.service_point(Role.FRONT_DESK) is None:
+        return dict(FILTERS)
     return {
+        "all": FILTERS["all"],
+        **POINT_FILTERS,
+        **{k: v for k, v in FILTERS.items() if k != "all"},
+    }
+
+
+def _at_point(point_id: int):
+    """The case is the point's: handed in, accepted, or to be collected there."""
+    return or_(
+        Case.submitted_point_id == point_id,
+        Case.accepted_point_id == point_id,
+        Case.collection_point_id == point_id,
+    )
+
+
+def _conditions(user: User, now: dt.datetime, point_id: int | None = None) -> dict:
+    conditions = {
         "all": None,
         "mine": CaseTask.claimed_by_id == user.id,
         "unclaimed": CaseTask.claimed_by_id.is_(None),
@@ -50,6 +78,12 @@ def _conditions(user: User, now: dt.datetime) -> dict:
         "yellow": CaseTask.card == Card.YELLOW,
         "red": CaseTask.card == Card.RED,
     }
+    if point_id is not None:
+        # As a subquery on cases (each point column is indexed), so the counts need no join.
+        mine = CaseTask.case_id.in_(select(Case.id).where(_at_point(point_id)))
+        conditions["point"] = mine
+        conditions["pool"] = not_(mine)
+    return conditions
 
 
 def inbox(
@@ -67,7 +101,9 @@ def inbox(
     if not access_policy.may_use(user, Function.WORKBENCH) or not departments:
         raise Forbidden("只有窗口和审批人员有待办任务")
     now = now or clock_now()
-    conditions = _conditions(user, now)
+    point = user.service_point(Role.FRONT_DESK)
+    point_id = point.id if point is not None else None
+    conditions = _conditions(user, now, point_id)
     base = [_in_departments(departments), CaseTask.status == TaskStatus.OPEN]
     theme_id = None
     if theme_code:
@@ -80,6 +116,69 @@ def inbox(
             )
         )
     chosen = conditions.get(view)
+    where = base if chosen is None else [*base, chosen]
+    cursor = _Cursor.parse(after)
+    if point_id is None or view in ("point", "pool"):
+        rows, more = _rows(session, where, cursor, limit)
+        rank = {"point": 0, "pool": 1}.get(view) if point_id is not None else None
+        next_after = _next(rows, more, rank)
+    else:
+        # At a point its cases come first, then the pool: two index-ordered parts (a sort
+        # on a computed rank would read every open task of the county's window to page).
+        rows, more, rank = [], False, 0
+        if cursor is None or cursor.rank == 0:
+            rows, more = _rows(session, [*where, conditions["point"]], cursor, limit)
+        if not more:
+            # The point's part ends on this page: the pool follows (from its start, or on
+            # from the cursor when the page began in it). A page the point's part filled
+            # exactly pages on with its own cursor; the next page then starts the pool.
+            later = cursor if cursor is not None and cursor.rank == 1 else None
+            pool, more = _rows(session, [*where, conditions["pool"]], later, limit - len(rows))
+            if pool or later is not None:
+                rank = 1
+            rows += pool
+        next_after = _next(rows, more, rank)
+    mine = frozenset(
+        t.case_id
+        for t in rows
+        if point_id is not None
+        and point_id
+        in (t.case.submitted_point_id, t.case.accepted_point_id, t.case.collection_point_id)
+    )
+    counts = {
+        name: _capped_count(session, base if cond is None else [*base, cond])
+        for name, cond in conditions.items()
+    }
+    return InboxPage(rows, counts, next_after, mine)
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    due_at: dt.datetime
+    task_id: int
+    rank: int | None  # at a point: 0 its own part, 1 the pool
+
+    @classmethod
+    def parse(cls, value: str | None) -> _Cursor | None:
+        if not value:
+            return None
+        due, _, rest = value.partition("|")
+        last_id, _, rank = rest.partition("|")
+        return cls(dt.datetime.fromisoformat(due), int(last_id), int(rank) if rank else None)
+
+
+def _rows(session: Session, where: list, cursor: _Cursor | None, limit: int):
+    """Up to `limit` tasks after `cursor`, earliest due first, and whether more follow."""
+    if cursor is not None:
+        where = [
+            *where,
+            or_(
+                CaseTask.due_at > cursor.due_at,
+                and_(CaseTask.due_at == cursor.due_at, CaseTask.id > cursor.task_id),
+            ),
+        ]
+    if limit == 0:  # only "does anything follow?"
+        return [], bool(session.scalar(select(select(CaseTask.id).where(*where).exists())))
     stmt = (
         select(CaseTask)
         .join(CaseTask.case)
@@ -88,7 +187,15 @@ def inbox(
         # documents, and decoding them for 50 rows cost more than the query itself.
         .options(
             contains_eager(CaseTask.case).load_only(
-                Case.case_no, Case.status, Case.card, Case.applicant_id, Case.theme_version_id
+                Case.case_no,
+                Case.status,
+                Case.card,
+                Case.applicant_id,
+                Case.theme_version_id,
+                Case.submitted_point_id,
+                Case.accepted_point_id,
+                Case.collection_point_id,
+                Case.assistance,
             ),
             contains_eager(CaseTask.case).joinedload(Case.applicant),
             contains_eager(CaseTask.case)
@@ -96,32 +203,20 @@ def inbox(
             .load_only(ThemeVersion.number, ThemeVersion.theme_id),
             joinedload(CaseTask.claimed_by),
         )
-        .where(*base)
+        .where(*where)
         .order_by(CaseTask.due_at, CaseTask.id)
         .limit(limit + 1)
     )
-    if chosen is not None:
-        stmt = stmt.where(chosen)
-    if after:
-        due, _, last_id = after.partition("|")
-        due_at = dt.datetime.fromisoformat(due)
-        stmt = stmt.where(
-            or_(
-                CaseTask.due_at > due_at,
-                and_(CaseTask.due_at == due_at, CaseTask.id > int(last_id)),
-            )
-        )
     rows = list(session.scalars(stmt).unique())
-    next_after = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_after = f"{last.due_at.isoformat()}|{last.id}"
-    counts = {
-        name: _capped_count(session, base if cond is None else [*base, cond])
-        for name, cond in conditions.items()
-    }
-    return InboxPage(rows, counts, next_after)
+    return rows[:limit], len(rows) > limit
+
+
+def _next(rows: list[CaseTask], more: bool, rank: int | None) -> str | None:
+    if not more or not rows:
+        return None
+    last = rows[-1]
+    cursor = f"{last.due_at.isoformat()}|{last.id}"
+    return cursor if rank is None else f"{cursor}|{rank}"
 
 
 def _in_departments(departments: frozenset[int]):
@@ -146,7 +241,8 @@ def parse_cursor(value: str | None) -> str | None:
     """A cursor from the URL, or None when it is not one of ours (never a 500)."""
     if not value:
         return None
-    due, sep, last_id = value.partition("|")
+    due, sep, rest = value.partition("|")
+    last_id, _, rank = rest.partition("|")
     try:
         due_at = dt.datetime.fromisoformat(due)
         # Compared in UTC: an instant that does not exist there is not one of ours.
@@ -154,5 +250,5 @@ def parse_cursor(value: str | None) -> str | None:
         row_id = int(last_id)
     except (ValueError, OverflowError):
         return None
-    in_range = 0 <= row_id <= MAX_ROW_ID
+    in_range = 0 <= row_id <= MAX_ROW_ID and rank in ("", "0", "1")
     return value if sep and due_at.tzinfo is not None and in_range else None
