@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         notice,
         portal,
         publications,
+        supervision,
     )
 
     errors.register(app)
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(notice.bp)
     app.register_blueprint(materials.bp)
+    app.register_blueprint(supervision.bp)
     for blueprint in api_views.blueprints:
         api.register_blueprint(blueprint)
 

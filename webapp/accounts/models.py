@@ -29,6 +29,10 @@ class Role(enum.StrEnum):
     APPROVER = "approver"
     ANALYST = "analyst"
     ADMIN = "admin"
+    # 效能监督: reads every case's progress and the figures (personal data masked), 催办.
+    SUPERVISOR = "supervisor"
+    # A department's head: told when a task of the department turns red (and escalated).
+    DEPARTMENT_HEAD = "department_head"
 
     @property
     def label(self) -> str:
@@ -36,7 +40,7 @@ class Role(enum.StrEnum):
 
     @property
     def needs_department(self) -> bool:
-        return self in (Role.FRONT_DESK, Role.APPROVER)
+        return self in (Role.FRONT_DESK, Role.APPROVER, Role.DEPARTMENT_HEAD)
 
 
 ROLE_LABELS = {
@@ -45,6 +49,8 @@ ROLE_LABELS = {
     Role.APPROVER: "后台审批",
     Role.ANALYST: "业务分析",
     Role.ADMIN: "管理员",
+    Role.SUPERVISOR: "效能监督",
+    Role.DEPARTMENT_HEAD: "部门负责人",
 }
 # Roles that work tasks in a department's inbox.
 CLERK_ROLES = (Role.FRONT_DESK, Role.APPROVER)

@@ -26,6 +26,7 @@ from webapp.notifications.models import Message, OutboxMessage
 from webapp.parties.models import CaseParty, Party, PartyAccount
 from webapp.rate_limits.models import RateLimitWindow
 from webapp.ratings.models import Rating
+from webapp.supervision.models import AuditVerification, TaskEscalation, TaskUrge
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 from webapp.working_calendar.models import CalendarDay, CalendarYear
 
@@ -38,6 +39,9 @@ __all__ = [
     "Party",
     "PartyAccount",
     "Rating",
+    "AuditVerification",
+    "TaskEscalation",
+    "TaskUrge",
     "AuditChainHead",
     "AuditEvent",
     "Card",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskStatus
@@ -73,18 +73,23 @@ def figures_of(
     )
 
 
-def rating_figures(session: Session) -> RatingFigures:
-    """The figures over every case and rating in the database."""
-    finished = set(
-        session.scalars(
-            select(Case.id).where(Case.status.in_((CaseStatus.COMPLETED, CaseStatus.TERMINATED)))
+def rating_figures(session: Session, finished_cases: Select | None = None) -> RatingFigures:
+    """The figures over every finished case and its ratings, or over the finished cases
+    `finished_cases` selects (their ids: 效能监督 filters by period, theme, department)."""
+    everything = finished_cases is None
+    if everything:
+        finished_cases = select(Case.id).where(
+            Case.status.in_((CaseStatus.COMPLETED, CaseStatus.TERMINATED))
         )
-    )
-    rows = session.execute(
+    finished = set(session.scalars(finished_cases))
+    stmt = (
         select(Rating.case_id, Rating.scope, Rating.round, Rating.level, CaseTask.status)
         .outerjoin(CaseTask, CaseTask.id == Rating.rectification_task_id)
         .order_by(Rating.id)
     )
+    if not everything:  # else every rating, an item's too while its case runs on
+        stmt = stmt.where(Rating.case_id.in_(finished_cases))
+    rows = session.execute(stmt)
     return figures_of(finished, [tuple(r) for r in rows])
 
 

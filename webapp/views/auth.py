@@ -30,6 +30,8 @@ HOME_BY_ROLE = {
     Role.APPROVER: "clerk.inbox",
     Role.ANALYST: "modeler.themes_list",
     Role.ADMIN: "admin.themes_list",
+    Role.SUPERVISOR: "supervision.dashboard",
+    Role.DEPARTMENT_HEAD: "messages.index",
 }
 
 

@@ -29,6 +29,7 @@ from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
 from webapp.ratings import service as ratings
+from webapp.supervision import urging
 from webapp.themes.lookup import list_themes
 from webapp.themes.published import published_theme
 from webapp.workbench import claims, inbox
@@ -136,6 +137,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         if access_policy.can_see_ratings(current_user, case)
         else [],
         rectify_fields=ratings.RECTIFY_FIELDS,
+        urges=urging.urges_of(session, [task.id]) if task else {},
     ), status
 
 
