@@ -48,6 +48,7 @@ def escalate_red(
         select(CaseTask)
         .where(CaseTask.id.in_(ids), CaseTask.status == TaskStatus.OPEN, CaseTask.card == Card.RED)
         .order_by(CaseTask.id)
+        .execution_options(populate_existing=True)
     )
     return [_escalate(session, task, 1, at) for task in tasks if task.id not in already]
 
@@ -66,7 +67,12 @@ def escalate_still_red(session: Session, at: dt.datetime | None = None, limit: i
     )
     for row in due:
         row.next_at = None
-        task = session.get(CaseTask, row.task_id)
+        # What the database holds now: a clerk may have finished the task meanwhile.
+        task = session.scalars(
+            select(CaseTask)
+            .where(CaseTask.id == row.task_id)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
         if task is not None and task.status == TaskStatus.OPEN and task.card == Card.RED:
             _escalate(session, task, row.level + 1, at)
     session.flush()

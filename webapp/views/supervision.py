@@ -13,12 +13,12 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 from sqlalchemy import select
 
 from webapp import access_policy
 from webapp.access_policy import Function
-from webapp.accounts.models import Department
+from webapp.accounts.models import Department, Role
 from webapp.audit import trail
 from webapp.cases.lookup import find_case
 from webapp.cases.models import Card, Case, CaseTask, TaskStatus
@@ -48,13 +48,14 @@ class DashboardQuery(StrictSchema):
     theme = Text(load_default="", validate=validate.Length(max=64))
     department = RowId(load_default=None, allow_none=True)
 
-    @validates_schema
-    def _period(self, data, **_):
-        start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            raise ValidationError("结束日期不能早于开始日期", "end")
-        if start and end and (end - start).days >= LONGEST_PERIOD_DAYS:
-            raise ValidationError("统计期间最长一年", "end")
+
+def _period_error(query: dict) -> str | None:
+    start, end = query.get("start"), query.get("end")
+    if start and end and end < start:
+        return "结束日期不能早于开始日期"
+    if start and end and (end - start).days >= LONGEST_PERIOD_DAYS:
+        return "统计期间最长一年"
+    return None
 
 
 class MonthQuery(StrictSchema):
@@ -69,6 +70,8 @@ def _blank_to_none(args) -> dict:
 @requires(Function.SUPERVISE)
 def dashboard_page():
     query, errors = load_or_errors(DashboardQuery(), _blank_to_none(request.args))
+    if not errors and _period_error(query):
+        errors = {"end": _period_error(query)}
     if errors:
         query = DashboardQuery().load({})
     session = db_session()
@@ -209,9 +212,21 @@ def _render_case(session, case: Case, errors: dict, status: int):
         urges=urging.urges_of(session, ids),
         escalations=escalation.escalations_of(session, ids),
         may_urge={t.id: access_policy.can_urge(current_user, t) for t in case.tasks},
-        timeline=trail.case_timeline(session, case, current_user),
+        timeline=[
+            (event, _actor_name(event.actor))
+            for event in trail.case_timeline(session, case, current_user)
+        ],
         errors=errors,
     ), status
+
+
+def _actor_name(actor) -> str:
+    """Staff by name; an applicant (personal data) masked, as in every list."""
+    if actor is None:
+        return "系统"
+    if actor.has_role(Role.APPLICANT):
+        return mask_name(actor.display_name)
+    return actor.display_name
 
 
 @bp.post("/tasks/<int:task_id>/urge", endpoint="urge")
