@@ -20,7 +20,7 @@ from sqlalchemy import select
 from webapp import clock
 from webapp.clock import CHINA_TZ
 from webapp.deadlines import sweep as deadline_sweep
-from webapp.models import AuditEvent, Case, CaseTask, OutboxMessage, User
+from webapp.models import AuditEvent, CaseTask, OutboxMessage, User
 from webapp.supervision import escalation, figures
 from webapp.supervision.models import TaskEscalation
 
@@ -88,7 +88,15 @@ def march(login, submit_case, session):
     return {"A": a, "B": b, "C": c, "D": d}
 
 
-def test_the_months_figures_are_the_hand_counted_ones(march, session):
+def test_the_month_on_the_dashboard_and_in_the_report(march, login, session):
+    """One month's world (built once: it takes a while), every view of its figures."""
+    _the_figures_are_the_hand_counted_ones(march, session)
+    _filters_narrow_every_figure(march, session)
+    _the_page_shows_the_figures_in_tables_under_the_charts(march, login)
+    _the_monthly_report_spreadsheet_and_print(march, login)
+
+
+def _the_figures_are_the_hand_counted_ones(march, session):
     board = figures.dashboard(session, figures.Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 31)))
     assert (board.received_in_period, board.accepted_in_period, board.completed_in_period) == (
         4, 2, 1,
@@ -138,7 +146,7 @@ def test_the_months_figures_are_the_hand_counted_ones(march, session):
     assert (board.guided_themes, board.published_themes) == (4, 4)
 
 
-def test_filters_narrow_every_figure(march, session):
+def _filters_narrow_every_figure(march, session):
     psb = session.scalar(select(User).where(User.username == "psb")).departments[0].id
     by_department = figures.dashboard(
         session, figures.Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 31), department_id=psb)
@@ -158,7 +166,7 @@ def test_filters_narrow_every_figure(march, session):
     assert other_theme.departments == []
 
 
-def test_the_dashboard_page_shows_the_figures_in_tables_under_the_charts(march, login):
+def _the_page_shows_the_figures_in_tables_under_the_charts(march, login):
     supervisor = login("supervisor")
     home = supervisor.client.get("/")
     assert home.status_code == 200
@@ -172,7 +180,7 @@ def test_the_dashboard_page_shows_the_figures_in_tables_under_the_charts(march, 
     assert bad.status_code == 200 and "结束日期不能早于开始日期" in bad.get_data(as_text=True)
 
 
-def test_the_supervisor_lands_on_the_dashboard_and_sees_cases_masked(march, login, session):
+def _the_supervisor_sees_cases_masked(march, login, session):
     window = login("window")
     window.post_form(f"/clerk/cases/{march['D']}/comments", data={"body": "内部：法人电话打不通"})
     fresh = login("supervisor")
@@ -201,7 +209,12 @@ def _red_task(session, case_no, department_code) -> CaseTask:
     return task
 
 
-def test_urging_tells_the_department_and_waits_for_its_reply(march, login, session):
+def test_the_supervisor_sees_cases_masked_and_urges_a_red_task(march, login, session):
+    _the_supervisor_sees_cases_masked(march, login, session)
+    _urging_tells_the_department_and_waits_for_its_reply(march, login, session)
+
+
+def _urging_tells_the_department_and_waits_for_its_reply(march, login, session):
     task = _red_task(session, march["D"], "PSB")
     supervisor = login("supervisor")
     with clock.travel_to(at(28, 10)):
@@ -295,7 +308,7 @@ def test_a_red_card_is_escalated_then_again_while_it_stays_red(login, submit_cas
     assert [e["level"] for e in events] == [1, 2]
 
 
-def test_the_monthly_report_spreadsheet_and_print(march, login):
+def _the_monthly_report_spreadsheet_and_print(march, login):
     supervisor = login("supervisor")
     response = supervisor.get("/supervision/report.xlsx?month=2025-03")
     assert response.status_code == 200
