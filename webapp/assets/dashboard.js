@@ -54,21 +54,26 @@ function draw() {
     ],
   }));
 
-  const departments = data.departments.names;
+  // Cards (件, left axis) as stacked bars and on-time rates (%, right axis) as points, per
+  // department along the bottom.
   charts.push(chart('chart-departments', {
     tooltip: { trigger: 'axis' },
     legend,
-    grid: { left: small ? 84 : 120, right: 40, top: 56, bottom: 24 },
-    yAxis: { type: 'category', data: departments, inverse: true, axisLabel: { formatter: shortLabel(small ? 5 : 9) } },
-    xAxis: [
-      { type: 'value', name: '件', minInterval: 1, position: 'bottom' },
-      { type: 'value', name: '%', max: 100, position: 'top', splitLine: { show: false } },
+    grid: { left: 40, right: 48, top: small ? 56 : 40, bottom: small ? 64 : 40 },
+    xAxis: {
+      type: 'category',
+      data: data.departments.names,
+      axisLabel: { interval: 0, rotate: small ? 40 : 0, formatter: shortLabel(small ? 5 : 8) },
+    },
+    yAxis: [
+      { type: 'value', name: '在办（件）', minInterval: 1 },
+      { type: 'value', name: '按时率', min: 0, max: 100, axisLabel: { formatter: '{value}%' }, splitLine: { show: false } },
     ],
     series: [
-      { name: '黄牌', type: 'bar', stack: 'cards', data: data.departments.yellow, color: COLORS.yellow },
-      { name: '红牌', type: 'bar', stack: 'cards', data: data.departments.red, color: COLORS.red },
-      { name: '承诺按时率', type: 'line', xAxisIndex: 1, data: data.departments.on_time, color: COLORS.accepted, symbolSize: 6 },
-      { name: '法定按时率', type: 'line', xAxisIndex: 1, data: data.departments.legal_on_time, color: COLORS.legal, symbolSize: 6 },
+      { name: '黄牌', type: 'bar', stack: 'cards', data: data.departments.yellow, color: COLORS.yellow, barMaxWidth: 32 },
+      { name: '红牌', type: 'bar', stack: 'cards', data: data.departments.red, color: COLORS.red, barMaxWidth: 32 },
+      { name: '承诺按时率', type: 'line', yAxisIndex: 1, data: data.departments.on_time, color: COLORS.accepted, symbolSize: 8, lineStyle: { width: 0 } },
+      { name: '法定按时率', type: 'line', yAxisIndex: 1, data: data.departments.legal_on_time, color: COLORS.legal, symbol: 'diamond', symbolSize: 8, lineStyle: { width: 0 } },
     ],
   }));
 
