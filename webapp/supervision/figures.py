@@ -182,12 +182,7 @@ def case_conditions(filters: Filters) -> list:
     """The conditions on `cases` every figure applies (theme, department; a point later)."""
     conditions = []
     if filters.theme_code:
-        versions = (
-            select(ThemeVersion.id)
-            .join(Theme, Theme.id == ThemeVersion.theme_id)
-            .where(Theme.code == filters.theme_code)
-        )
-        conditions.append(Case.theme_version_id.in_(versions))
+        conditions.append(_of_theme(filters.theme_code))
     if filters.department_id is not None:
         conditions.append(
             exists().where(
@@ -197,13 +192,22 @@ def case_conditions(filters: Filters) -> list:
     return conditions
 
 
+def _of_theme(code: str):
+    versions = (
+        select(ThemeVersion.id)
+        .join(Theme, Theme.id == ThemeVersion.theme_id)
+        .where(Theme.code == code)
+    )
+    return Case.theme_version_id.in_(versions)
+
+
 def task_conditions(filters: Filters) -> list:
     """Tasks of the filtered cases; with a department, that department's tasks only."""
     conditions = []
     if filters.theme_code:
-        cases = select(Case.id).where(*case_conditions(Filters(filters.start, filters.end,
-                                                               filters.theme_code)))  # fmt: skip
-        conditions.append(CaseTask.case_id.in_(cases))
+        conditions.append(
+            CaseTask.case_id.in_(select(Case.id).where(_of_theme(filters.theme_code)))
+        )
     if filters.department_id is not None:
         conditions.append(CaseTask.department_id == filters.department_id)
     return conditions
