@@ -82,6 +82,7 @@ def upgrade() -> None:
         batch.create_index(
             "ix_case_tasks_status_department_card", ["status", "department_id", "card"]
         )
+        batch.create_index("ix_case_tasks_case_department", ["case_id", "department_id"])
     op.create_index(op.f("ix_cases_submitted_at"), "cases", ["submitted_at"])
     op.create_index(op.f("ix_cases_accepted_at"), "cases", ["accepted_at"])
     op.create_index(op.f("ix_cases_completed_at"), "cases", ["completed_at"])
@@ -92,6 +93,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_cases_accepted_at"), table_name="cases")
     op.drop_index(op.f("ix_cases_submitted_at"), table_name="cases")
     with op.batch_alter_table("case_tasks") as batch:
+        batch.drop_index("ix_case_tasks_case_department")
         batch.drop_index("ix_case_tasks_status_department_card")
         batch.drop_index("ix_case_tasks_kind_completed")
         batch.drop_column("used_days")

@@ -32,7 +32,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from webapp.accounts.models import Department, Role, RoleGrant
@@ -366,16 +366,9 @@ def guidance(session: Session, filters: Filters) -> tuple[int, int]:
 
 def dashboard(session: Session, filters: Filters) -> Dashboard:
     """Every figure of the dashboard for `filters`."""
+    _without_jit(session)
     scope = case_conditions(filters)
-    in_period = {
-        name: session.scalar(select(func.count()).where(_within(column, filters), *scope, *extra))
-        or 0
-        for name, column, extra in (
-            ("received", Case.submitted_at, ()),
-            ("accepted", Case.accepted_at, ()),
-            ("completed", Case.completed_at, (Case.status == CaseStatus.COMPLETED,)),
-        )
-    }
+    flow_points = flow(session, filters)
     promised = select(func.count(), _counted(Case.completed_at <= Case.promised_at)).where(
         _within(Case.completed_at, filters),
         Case.status == CaseStatus.COMPLETED,
@@ -392,11 +385,12 @@ def dashboard(session: Session, filters: Filters) -> Dashboard:
     guided, published = guidance(session, filters)
     return Dashboard(
         filters=filters,
-        flow=flow(session, filters),
+        flow=flow_points,
         cases=case_figures(session, filters),
-        completed_in_period=in_period["completed"],
-        accepted_in_period=in_period["accepted"],
-        received_in_period=in_period["received"],
+        # The period's totals are the flow's: every day of it is a bucket.
+        completed_in_period=sum(p.completed for p in flow_points),
+        accepted_in_period=sum(p.accepted for p in flow_points),
+        received_in_period=sum(p.received for p in flow_points),
         cases_on_promise=int(cases_on_promise or 0),
         cases_promised=int(cases_promised or 0),
         departments=departments,
@@ -409,6 +403,14 @@ def dashboard(session: Session, filters: Filters) -> Dashboard:
         ).first(),
         totals=_total(departments),
     )
+
+
+def _without_jit(session: Session) -> None:
+    """PostgreSQL compiles these aggregates (their estimated cost is high) with its JIT,
+    which cost half of each query's time at 1,000,000 cases (bench/supervision_bench.py):
+    off for the rest of this read's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def _total(rows: list[DepartmentRow]) -> DepartmentRow:
