@@ -116,6 +116,11 @@ def sweep_due_cases(session: Session, now: dt.datetime | None = None, limit: int
             case.next_check_at = now + FAILED_RETRY
             trail.record(session, None, "timer.failed", case=case, detail=type(exc).__name__)
     # 效能监督: the one hook, with the tasks this pass turned red (supervision/escalation.py).
-    escalation.escalate_red(session, turned_red, now)
+    # Its failure must not undo the cards this pass moved.
+    try:
+        with session.begin_nested():
+            escalation.escalate_red(session, turned_red, now)
+    except Exception:  # noqa: BLE001
+        log.exception("escalating %d red tasks failed", len(turned_red))
     session.flush()
     return len(cases)
