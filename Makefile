@@ -11,7 +11,7 @@ ASSET_SOURCES := $(wildcard webapp/assets/*)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test bench lint worker mutants clean
+.PHONY: setup run test bench bench-supervision lint worker mutants clean
 
 setup: $(PY_STAMP) $(ASSETS_STAMP)
 
@@ -51,6 +51,11 @@ mutants: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# 效能监督 at 1,000,000 cases on PostgreSQL (several minutes): also run by `make bench`
+# when YJS_BENCH_SUPERVISION=1.
+bench-supervision: setup
+	$(BIN)/python -m bench.supervision_bench
 
 lint: setup
 	$(BIN)/ruff check .

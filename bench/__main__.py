@@ -7,7 +7,9 @@ missing, schema `public` dropped and recreated); if it cannot be reached, that r
 skipped with the reason. Then the one-form merge bench (bench/merge_bench.py), a clerk's
 action while a worker sweeps 300 due cases against the same action with no sweep
 (bench/clerk_during_sweep.py) and the workbench bench (bench/workbench_bench.py: inbox with
-200,000 open tasks, worker sweep).
+200,000 open tasks, worker sweep). With YJS_BENCH_SUPERVISION=1, last, the 效能监督 bench
+(bench/supervision_bench.py: dashboard and monthly report over 1,000,000 cases; several
+minutes, so opt-in; `make bench-supervision` runs it alone).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .product_path import (
     postgres_path,
     sqlite_path,
 )
+from .supervision_bench import report_lines as supervision_report
 from .workbench_bench import report as workbench_report
 
 COLUMNS = (
@@ -166,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("… 工作台 workbench bench (200,000 tasks)", file=sys.stderr, flush=True)
         print(workbench_report(pg_url))
+    if os.environ.get("YJS_BENCH_SUPERVISION") == "1":
+        print()
+        print("… 效能监督 supervision bench (1,000,000 cases)", file=sys.stderr, flush=True)
+        print(supervision_report())
+    else:
+        print()
+        print("效能监督 supervision bench (1,000,000 cases): YJS_BENCH_SUPERVISION=1 to run it")
     return 0
 
 

@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
         notice,
         portal,
         publications,
+        supervision,
     )
 
     errors.register(app)
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(materials.bp)
     app.register_blueprint(assist.bp)
     app.register_blueprint(network.bp)
+    app.register_blueprint(supervision.bp)
     for blueprint in api_views.blueprints:
         api.register_blueprint(blueprint)
 

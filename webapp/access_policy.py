@@ -20,6 +20,9 @@ again where they act, so a page and the API can never disagree. The rules, least
 - A **材料流转单** is received by an approver of the department it is addressed to.
 - **Analysts** edit diagrams and guidance tables; **admins** publish and manage. Neither
   reads cases: personal data is not theirs to see.
+- **Supervisors** (效能监督) see every case's progress, tasks, cards and the figures, with
+  personal data masked and never the form's data, materials or internal notes; they 催办 an
+  open task but act on none. **Department heads** are told of their department's red cards.
 Rules answer on loaded objects; finding a case or a task and refusing with a 404 (nothing
 is revealed) is the loaders' job (`cases/lookup.py`).
 """
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 
 from webapp.accounts.models import CLERK_ROLES, Role, User
 from webapp.applications.models import ApplicationDraft
-from webapp.cases.models import Case, CaseStatus, CaseTask, TaskStatus
+from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
 from webapp.licences.models import ELicence
 from webapp.themes.published import published_theme
 
@@ -49,6 +52,7 @@ class Function(enum.StrEnum):
     ANY_ACCOUNT = "any_account"  # whatever any logged-in person may use (their own data)
     ASSIST = "assist"  # 帮办代办: submitting for a person or company at a service point
     NETWORK = "network"  # the service network: points, and who works at which
+    SUPERVISE = "supervise"  # 效能监督: dashboard, monthly report, case progress, 催办
 
 
 FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
@@ -61,6 +65,7 @@ FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
     Function.ANY_ACCOUNT: frozenset(Role),
     Function.ASSIST: frozenset({Role.FRONT_DESK, Role.ASSISTANT}),
     Function.NETWORK: frozenset({Role.ADMIN}),
+    Function.SUPERVISE: frozenset({Role.SUPERVISOR}),
 }
 
 # Workbench events an applicant does not see: who claimed or handed on what, internal notes.
@@ -74,7 +79,14 @@ SUPERVISION_PREFIXES = (
     "task.legal_overdue",
     "timer.",
     "task.cancelled",
+    "task.urge",  # 催办 and its reply
+    "task.escalated",
 )
+
+
+# What a supervisor does not see of a timeline: the clerks' internal notes, and the token
+# that makes a submission idempotent. Cards, claims and timers are what they supervise.
+NOT_FOR_SUPERVISORS = frozenset({"comment.added", "case.submission_token"})
 
 
 def may_use(user: User, function: Function) -> bool:
@@ -280,6 +292,8 @@ def can_see_event(user: User, action: str) -> bool:
     workbench's internals, nor the supervision of its staff: cards, timers, cancellations)."""
     if may_use(user, Function.WORKBENCH):
         return True
+    if may_use(user, Function.SUPERVISE):
+        return action not in NOT_FOR_SUPERVISORS
     return action not in INTERNAL_EVENTS and not action.startswith(SUPERVISION_PREFIXES)
 
 
@@ -291,6 +305,21 @@ def can_receive_transfer(user: User, transfer) -> bool:
 def can_see_transfer(user: User, transfer) -> bool:
     """A 流转单 is the front desk's (who sent it) and its department's (who receive it)."""
     return user.has_role(Role.FRONT_DESK) or user.works_in(transfer.department_id, Role.APPROVER)
+# --- supervision (效能监督) ---------------------------------------------------------------
+
+
+def can_supervise_case(user: User, case: Case) -> bool:
+    """A supervisor reads any case's progress (not its data, files or internal notes)."""
+    return may_use(user, Function.SUPERVISE)
+
+
+def can_urge(user: User, task: CaseTask) -> bool:
+    """催办: a supervisor urges an open task; a 催办回复 itself is not urged again."""
+    return (
+        may_use(user, Function.SUPERVISE)
+        and task.status == TaskStatus.OPEN
+        and task.kind != TaskKind.URGE_REPLY
+    )
 
 
 # --- tasks ------------------------------------------------------------------------------

@@ -197,6 +197,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "PUBLIC_URL": os.environ.get("YJS_PUBLIC_URL", "http://127.0.0.1:5000"),
         # 差评整改: working days the lead department has to contact, correct and reply.
         "RECTIFICATION_DAYS": _int_setting("YJS_RECTIFICATION_DAYS", 15, minimum=1),
+        # 效能监督: working days a department has to reply to a 催办, and after how many
+        # working days still red a red card is escalated again.
+        "URGE_REPLY_DAYS": _int_setting("YJS_URGE_REPLY_DAYS", 1, minimum=1),
+        "ESCALATION_WORKING_DAYS": _int_setting("YJS_ESCALATION_WORKING_DAYS", 3, minimum=1),
         "LOG_FORMAT": _choice("YJS_LOG_FORMAT", "json", ("json", "text")),
         "LOG_LEVEL": _choice(
             "YJS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

@@ -83,12 +83,10 @@ def _navigation() -> dict:
             "roles": roles
             + (f" · {departments}" if departments else "")
             + (f" · {point.name}" if (point := current_user.service_point()) else ""),
-            # 消息: applicants are told by notifications; the count is of unread ones.
-            "messages": access_policy.may_use(current_user, Function.APPLY),
-            "unread": (
-                inbox.unread_count(db_session(), current_user)
-                if access_policy.may_use(current_user, Function.APPLY)
-                else 0
-            ),
+            "supervise": access_policy.may_use(current_user, Function.SUPERVISE),
+            # 消息: applicants are told by notifications, staff of 催办 and red cards; the
+            # count is of unread ones.
+            "messages": True,
+            "unread": inbox.unread_count(db_session(), current_user),
         }
     }

@@ -21,6 +21,7 @@ from webapp.db import WRITE_INTENT, db_session
 from webapp.deadlines import sweep as deadline_sweep
 from webapp.notifications import delivery
 from webapp.notifications.sms import channel_from_config as sms_channel_from_config
+from webapp.supervision import escalation
 from webapp.working_calendar import arrangement
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,24 @@ def sweep() -> int:
             time.sleep(SQLITE_TURN)
 
 
+def escalate_still_red() -> int:
+    """效能监督: red cards still red after N more working days go up a level; a transaction
+    per batch (supervision/escalation.py)."""
+    session = db_session()
+    total = 0
+    while True:
+        try:
+            session.connection(execution_options={WRITE_INTENT: True})
+            handled = escalation.escalate_still_red(session)
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        total += handled
+        if handled < escalation.BATCH:
+            return total
+
+
 def warn_calendar_coverage(warned_on):
     """Log the calendar's coverage warning once a day (per worker) while it applies.
 
@@ -111,6 +130,7 @@ def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> boo
         with app.app_context():
             try:
                 advanced = sweep()
+                escalate_still_red()
                 sent = deliver_notifications()
                 ok = True
                 if advanced:

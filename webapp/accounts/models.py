@@ -31,6 +31,10 @@ class Role(enum.StrEnum):
     ANALYST = "analyst"
     ADMIN = "admin"
     ASSISTANT = "assistant"  # 帮代办员: submits for a person or company, at a service point
+    # 效能监督: reads every case's progress and the figures (personal data masked), 催办.
+    SUPERVISOR = "supervisor"
+    # A department's head: told when a task of the department turns red (and escalated).
+    DEPARTMENT_HEAD = "department_head"
 
     @property
     def label(self) -> str:
@@ -38,7 +42,7 @@ class Role(enum.StrEnum):
 
     @property
     def needs_department(self) -> bool:
-        return self in (Role.FRONT_DESK, Role.APPROVER)
+        return self in (Role.FRONT_DESK, Role.APPROVER, Role.DEPARTMENT_HEAD)
 
 
 ROLE_LABELS = {
@@ -48,6 +52,8 @@ ROLE_LABELS = {
     Role.ANALYST: "业务分析",
     Role.ADMIN: "管理员",
     Role.ASSISTANT: "帮代办员",
+    Role.SUPERVISOR: "效能监督",
+    Role.DEPARTMENT_HEAD: "部门负责人",
 }
 # Roles that work tasks in a department's inbox.
 CLERK_ROLES = (Role.FRONT_DESK, Role.APPROVER)

@@ -42,6 +42,10 @@ DEMO_USERS = [
     ("telecom", Role.APPROVER, "通信运营商受理员", "TELECOM"),
     ("analyst", Role.ANALYST, "赵分析", None),
     ("admin", Role.ADMIN, "系统管理员", None),
+    # 效能监督: the dashboard, the monthly report, 催办; red cards reach the supervisor and
+    # the department's head.
+    ("supervisor", Role.SUPERVISOR, "周督查", None),
+    ("samr_head", Role.DEPARTMENT_HEAD, "市场监管局负责人", "SAMR"),
 ]
 
 # Real-name applicants: persons of a shipped sample application, with the sample's ID

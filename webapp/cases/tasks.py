@@ -17,12 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.cases import OpenTask
+from engine.working_calendar import WORKING_DAY
 from webapp.accounts.models import Department, User
 from webapp.audit import trail
 from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.deadlines import limits
 from webapp.notifications import outbox
 from webapp.themes.published import published_theme
+
+WORKING_DAY_SECONDS = Decimal(WORKING_DAY // dt.timedelta(seconds=1))
 
 
 def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at: dt.datetime):
@@ -140,4 +143,9 @@ def mark_done(task: CaseTask, actor: User, outcome: dict, at: dt.datetime) -> di
     task.completed_by_id = actor.id
     task.claimed_by_id = task.claimed_by_id or actor.id
     task.outcome = outcome
+    # For 效能监督's days per item: counted once here, on the task's own clock.
+    used = limits.task_deadline(task.case, task).used(at)
+    task.used_days = (Decimal(used // dt.timedelta(seconds=1)) / WORKING_DAY_SECONDS).quantize(
+        Decimal("0.01")
+    )
     return before

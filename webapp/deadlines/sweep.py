@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from engine.problems import CaseStepError
 from webapp.audit import trail
-from webapp.cases.models import Case
+from webapp.cases.models import Card, Case, TaskStatus
 from webapp.cases.steps import engine_step
 from webapp.clock import now as clock_now
 from webapp.deadlines import limits
 from webapp.notifications import outbox
+from webapp.supervision import escalation
 
 RECHECK = dt.timedelta(minutes=1)
 FAILED_RETRY = dt.timedelta(hours=1)
@@ -98,14 +99,28 @@ def sweep_due_cases(session: Session, now: dt.datetime | None = None, limit: int
     """Handle up to `limit` due cases in the caller's transaction; returns how many."""
     now = now or clock_now()
     cases = due_cases(session, now, limit)
+    turned_red: list[int] = []
     for case in cases:
+        red_before = {t.id for t in case.tasks if t.card == Card.RED}
         try:
             with session.begin_nested():
                 check_case(session, case, now)
+            turned_red += [
+                t.id
+                for t in case.tasks
+                if t.card == Card.RED and t.status == TaskStatus.OPEN and t.id not in red_before
+            ]
         except Exception as exc:  # noqa: BLE001 - one broken case must not stop the others
             # The savepoint undid this case's half-work; park it and say so.
             log.exception("supervision of case %s failed", case.case_no)
             case.next_check_at = now + FAILED_RETRY
             trail.record(session, None, "timer.failed", case=case, detail=type(exc).__name__)
+    # 效能监督: the one hook, with the tasks this pass turned red (supervision/escalation.py).
+    # Its failure must not undo the cards this pass moved.
+    try:
+        with session.begin_nested():
+            escalation.escalate_red(session, turned_red, now)
+    except Exception:  # noqa: BLE001
+        log.exception("escalating %d red tasks failed", len(turned_red))
     session.flush()
     return len(cases)

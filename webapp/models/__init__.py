@@ -27,6 +27,7 @@ from webapp.parties.models import CaseParty, Party, PartyAccount
 from webapp.rate_limits.models import RateLimitWindow
 from webapp.ratings.models import Rating
 from webapp.service_network.models import MaterialTransfer, ServicePoint
+from webapp.supervision.models import AuditVerification, TaskEscalation, TaskUrge
 from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 from webapp.working_calendar.models import CalendarDay, CalendarYear
 
@@ -41,6 +42,9 @@ __all__ = [
     "Rating",
     "MaterialTransfer",
     "ServicePoint",
+    "AuditVerification",
+    "TaskEscalation",
+    "TaskUrge",
     "AuditChainHead",
     "AuditEvent",
     "Card",

@@ -39,6 +39,8 @@ EVENTS = (
     "gap_due_soon",
     "verification_code",
     "licence_revoked",
+    "task_urged",  # 效能监督: 催办 to the task's department
+    "task_red_card",  # 效能监督: a red card (and its escalations) to the head and supervisors
 )
 
 

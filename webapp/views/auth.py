@@ -31,6 +31,8 @@ HOME_BY_ROLE = {
     Role.ANALYST: "modeler.themes_list",
     Role.ADMIN: "admin.themes_list",
     Role.ASSISTANT: "assist.home",
+    Role.SUPERVISOR: "supervision.dashboard",
+    Role.DEPARTMENT_HEAD: "messages.index",
 }
 
 

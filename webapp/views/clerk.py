@@ -39,6 +39,7 @@ from webapp.materials import hand_in
 from webapp.parties import case_parties
 from webapp.ratings import service as ratings
 from webapp.service_network import case_facts
+from webapp.supervision import urging
 from webapp.themes.lookup import list_themes
 from webapp.themes.published import published_theme
 from webapp.workbench import claims, inbox
@@ -153,6 +154,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
             for lic in case_licences(session, case)
         ],
         network=case_facts.case_network(session, current_user, case),
+        urges=urging.urges_of(session, [task.id]) if task else {},
     ), status
 
 

@@ -183,6 +183,26 @@ class RectifyInput(StrictSchema):
     )
 
 
+class UrgeReplyInput(StrictSchema):
+    """催办回复: what the department has done about the urged task."""
+
+    reply = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "办理情况说明（效能监督可见）"},
+    )
+
+
+class UrgeInput(StrictSchema):
+    """催办: the supervisor's message to the task's department."""
+
+    message = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=500, error="催办意见为 1–500 字"),
+        metadata={"description": "催办意见"},
+    )
+
+
 class RatingInput(StrictSchema):
     """好差评: one scope (an item code, or "case" for the whole case), a level, tags, comment."""
 
@@ -207,6 +227,7 @@ ACTION_INPUTS: dict[str, type[StrictSchema]] = {
     "deny": DenyInput,
     "deliver": DeliverInput,
     "rectify": RectifyInput,
+    "reply_urge": UrgeReplyInput,
 }
 
 

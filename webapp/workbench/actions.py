@@ -21,6 +21,7 @@ from webapp.cases.models import CaseTask, TaskKind
 from webapp.domain_errors import Invalid
 from webapp.front_desk import acceptance, delivery
 from webapp.ratings import service as ratings
+from webapp.supervision import urging
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ ACTIONS: dict[str, TaskAction] = {
         TaskAction("deny", TaskKind.ITEM, "不予", _deny),
         TaskAction("deliver", TaskKind.DELIVERY, "统一出件", _deliver),
         TaskAction("rectify", TaskKind.RECTIFICATION, "整改答复", ratings.rectify),
+        TaskAction("reply_urge", TaskKind.URGE_REPLY, "催办回复", urging.reply),
     )
 }
 DEFAULT_ACTION = {
@@ -107,6 +109,7 @@ DEFAULT_ACTION = {
     TaskKind.ITEM: "grant",
     TaskKind.DELIVERY: "deliver",
     TaskKind.RECTIFICATION: "rectify",
+    TaskKind.URGE_REPLY: "reply_urge",
 }
 
 
