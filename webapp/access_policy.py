@@ -305,6 +305,8 @@ def can_receive_transfer(user: User, transfer) -> bool:
 def can_see_transfer(user: User, transfer) -> bool:
     """A 流转单 is the front desk's (who sent it) and its department's (who receive it)."""
     return user.has_role(Role.FRONT_DESK) or user.works_in(transfer.department_id, Role.APPROVER)
+
+
 # --- supervision (效能监督) ---------------------------------------------------------------
 
 
