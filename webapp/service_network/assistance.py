@@ -37,7 +37,7 @@ from webapp.cases.case_forms import materials_to_hand_in, selection_materials
 from webapp.cases.models import Case
 from webapp.domain_errors import Forbidden, Invalid, NotFound
 from webapp.instruments import case_instruments
-from webapp.licences import wallet
+from webapp.licences import sources
 from webapp.materials import files as material_files
 from webapp.materials import hand_in
 from webapp.parties import case_parties
@@ -239,7 +239,7 @@ def _missing_materials(session, owner, theme, answers, on_paper) -> list[dict]:
     decision = theme_forms.decide_items(version, answers)
     if decision.errors:
         return []
-    materials = selection_materials(version, decision.selected, wallet.holdings(session, owner))
+    materials = selection_materials(version, decision.selected, sources.holdings(session, owner))
     return hand_in.missing_at_submission(materials, set(), on_paper)
 
 
