@@ -180,6 +180,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "PUBLIC_URL": os.environ.get("YJS_PUBLIC_URL", "http://127.0.0.1:5000"),
         # 差评整改: working days the lead department has to contact, correct and reply.
         "RECTIFICATION_DAYS": _int_setting("YJS_RECTIFICATION_DAYS", 15, minimum=1),
+        # 延期 (行政许可法 §42): at most this many working days more, this many times per
+        # item, unless a law says otherwise for the place; the head has this long to decide.
+        "EXTENSION_MAX_DAYS": _int_setting("YJS_EXTENSION_MAX_DAYS", 10, minimum=1),
+        "EXTENSION_MAX_TIMES": _int_setting("YJS_EXTENSION_MAX_TIMES", 1, minimum=1),
+        "EXTENSION_APPROVAL_DAYS": _int_setting("YJS_EXTENSION_APPROVAL_DAYS", 1, minimum=1),
         "LOG_FORMAT": _choice("YJS_LOG_FORMAT", "json", ("json", "text")),
         "LOG_LEVEL": _choice(
             "YJS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

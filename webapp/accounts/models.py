@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 class Role(enum.StrEnum):
     APPLICANT = "applicant"
     FRONT_DESK = "front_desk"
-    APPROVER = "approver"
+    APPROVER = "approver"  # 后台审批: the 承办人 of a department's items
+    SECTION_CHIEF = "section_chief"  # 科室负责人: 审核 level
+    DEPARTMENT_HEAD = "department_head"  # 分管领导: 审批 level, approves 延期 (§42)
     ANALYST = "analyst"
     ADMIN = "admin"
 
@@ -36,18 +38,24 @@ class Role(enum.StrEnum):
 
     @property
     def needs_department(self) -> bool:
-        return self in (Role.FRONT_DESK, Role.APPROVER)
+        return self in CLERK_ROLES
 
 
 ROLE_LABELS = {
     Role.APPLICANT: "申请人",
     Role.FRONT_DESK: "综合窗口",
     Role.APPROVER: "后台审批",
+    Role.SECTION_CHIEF: "科室负责人",
+    Role.DEPARTMENT_HEAD: "分管领导",
     Role.ANALYST: "业务分析",
     Role.ADMIN: "管理员",
 }
+# The back office of a department: its 承办人 and the higher approval levels.
+BACK_OFFICE_ROLES = (Role.APPROVER, Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD)
 # Roles that work tasks in a department's inbox.
-CLERK_ROLES = (Role.FRONT_DESK, Role.APPROVER)
+CLERK_ROLES = (Role.FRONT_DESK, *BACK_OFFICE_ROLES)
+# Who works a task that names no holder role: the window's and the 承办人's tasks, as always.
+DEFAULT_HOLDERS = (Role.FRONT_DESK, Role.APPROVER)
 
 
 class Department(Base):

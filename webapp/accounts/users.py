@@ -18,6 +18,10 @@ DEMO_USERS = [
     ("window2", Role.FRONT_DESK, "李窗口", "FRONT_DESK"),
     ("samr", Role.APPROVER, "市场监管局审批员", "SAMR"),
     ("samr2", Role.APPROVER, "钱审批", "SAMR"),
+    # The higher approval levels of 市场监管局 (食品经营许可: 承办人审查 → 科室负责人审核 →
+    # 分管领导审批); the 分管领导 also approves 延期 (行政许可法 §42).
+    ("samr_chief", Role.SECTION_CHIEF, "孙科长", "SAMR"),
+    ("samr_head", Role.DEPARTMENT_HEAD, "周局长", "SAMR"),
     ("psb", Role.APPROVER, "公安局审批员", "PSB"),
     ("tax", Role.APPROVER, "税务局审批员", "TAX"),
     ("hrss", Role.APPROVER, "人社局审批员", "HRSS"),

@@ -46,6 +46,11 @@ KINDS: dict[str, InstrumentKind] = {
         _kind("grant", "ZY", "准予决定书"),  # title from the item type (forms/item_types)
         _kind("denial", "BY", "不予决定书"),  # title from the item type, with rights
         _kind("delivery", "CJ", "出件通知书"),  # 出件/送达回证
+        _kind("special_procedure", "TB", "特别程序告知书"),  # 行政许可法 §45
+        _kind("extension", "YQ", "延期告知书"),  # §42: approved by the head
+        _kind("supplement", "SBZ", "补正材料告知书"),  # asked during review, all at once
+        _kind("promise", "CN", "告知承诺书"),  # 告知承诺制: the promise as signed
+        _kind("revocation", "CX", "撤销决定书"),  # a false promise found afterwards
     )
 }
 

@@ -28,6 +28,8 @@ HOME_BY_ROLE = {
     Role.APPLICANT: "applicant.home",
     Role.FRONT_DESK: "clerk.inbox",
     Role.APPROVER: "clerk.inbox",
+    Role.SECTION_CHIEF: "clerk.inbox",
+    Role.DEPARTMENT_HEAD: "clerk.inbox",
     Role.ANALYST: "modeler.themes_list",
     Role.ADMIN: "admin.themes_list",
 }

@@ -13,6 +13,7 @@ from engine.cases import element_progress
 from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.audit import trail
+from webapp.back_office import panel
 from webapp.cases import comments
 from webapp.cases.case_forms import case_form, visible_materials, visible_sections
 from webapp.cases.engine_state import restore_workflow
@@ -136,6 +137,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         if access_policy.can_see_ratings(current_user, case)
         else [],
         rectify_fields=ratings.RECTIFY_FIELDS,
+        back_office=panel.item_panel(session, case, task),
     ), status
 
 
