@@ -56,8 +56,11 @@ FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
 
 # Workbench events an applicant does not see: who claimed or handed on what, internal notes.
 INTERNAL_EVENTS = frozenset(
-    {"task.claimed", "task.unclaimed", "task.assigned", "comment.added", "case.submission_token"}
-)
+    {"task.claimed", "task.unclaimed", "task.assigned", "comment.added", "case.submission_token",
+     # The office's deliberation: each level's opinion, a 延期 asked or refused internally.
+     "task.level_submitted", "task.level_returned", "extension.requested",
+     "extension.rejected"}
+)  # fmt: skip
 # 效能监督 (yellow/red cards), timers and cancelled tasks: the office's own bookkeeping.
 SUPERVISION_PREFIXES = (
     "case.card_",

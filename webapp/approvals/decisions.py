@@ -64,7 +64,7 @@ def grant(
     }
     with engine_step(session, case, at) as step:
         step.complete(task, decision_data(task, outcome))
-        levels.record_decision(case, task, actor, outcome, at)
+        levels.record_decision(session, case, task, actor, outcome, at)
         before = mark_done(task, actor, outcome, at)
         # The timeline says what was decided in the item's own words (予以登记, 办结 …).
         trail.record(
@@ -99,7 +99,7 @@ def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
             step.complete(task, decision_data(task, outcome))
         else:
             step.cancel()
-        levels.record_decision(case, task, actor, outcome, at)
+        levels.record_decision(session, case, task, actor, outcome, at)
         before = mark_done(task, actor, outcome, at)
         trail.record(
             session, actor, "task.denied", case=case, task=task, before=before,

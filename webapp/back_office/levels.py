@@ -21,7 +21,7 @@ from webapp.accounts.models import Role, User
 from webapp.audit import trail
 from webapp.back_office import promises
 from webapp.cases.locking import lock_for_action
-from webapp.cases.models import Case, CaseTask, TaskKind
+from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.clock import now
 from webapp.deadlines import limits
 from webapp.domain_errors import Conflict, Invalid
@@ -83,11 +83,22 @@ def _review(task: CaseTask, level: ApprovalLevel, decision: str, opinion: str, a
     ]
 
 
-def record_decision(case: Case, task: CaseTask, actor: User, outcome: dict, at) -> None:
-    """The deciding level's entry (called by the item's 准予/不予)."""
+def record_decision(
+    session: Session, case: Case, task: CaseTask, actor: User, outcome: dict, at
+) -> None:
+    """The deciding level's entry (called by the item's 准予/不予); a 延期 still waiting
+    for the head is moot once the item is decided, and is cancelled."""
     level = present_level(case, task)
     opinion = outcome.get("opinion") or outcome.get("reason") or ""
     _review(task, level, outcome["decision"], opinion, actor, at)
+    for waiting in case.tasks:
+        about = (waiting.subject or {}).get("task_id")
+        if waiting.kind == TaskKind.EXTENSION and waiting.status == "open" and about == task.id:
+            waiting.status = TaskStatus.CANCELLED
+            trail.record(
+                session, actor, "task.cancelled", case=case, task=waiting,
+                before={"task_status": "open"}, after={"task_status": TaskStatus.CANCELLED},
+            )  # fmt: skip
 
 
 def submit(session: Session, actor: User, task_id: int, values: dict) -> CaseTask:
