@@ -48,10 +48,6 @@ def lock_for_action(session: Session, actor: User, task_id: int) -> tuple[Case, 
     ).one()
     if not access_policy.can_see_task(actor, task):
         raise NotFound("任务不存在")
-    if not access_policy.holds_task(actor, task):
-        # An approval level (or a 延期 for the head) is another role's to act on.
-        roles = "、".join(r.label for r in access_policy.holder_roles(task))
-        raise Forbidden(f"该任务当前由{roles}办理")
     if task.status == TaskStatus.SUSPENDED:
         raise Conflict("该办件正等待申请人补正，补正提交后才能继续办理")
     if task.status != TaskStatus.OPEN:
@@ -59,4 +55,8 @@ def lock_for_action(session: Session, actor: User, task_id: int) -> tuple[Case, 
     blocker = access_policy.blocking_claimant(actor, task)
     if blocker is not None:
         raise Conflict(f"该任务已由{blocker.display_name}认领，请勿重复办理")
+    if not access_policy.holds_task(actor, task):
+        # An approval level (or a 延期 for the head) is another role's to act on.
+        roles = "、".join(r.label for r in access_policy.holder_roles(task))
+        raise Forbidden(f"该任务当前由{roles}办理")
     return case, task
