@@ -34,6 +34,12 @@ ORIGINAL_OR_COPY = ("原件", "复印件", "原件和复印件", "电子件")
 MATERIAL_SOURCES = ("applicant", "e_licence", "shared", "theme")
 ITEM_CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z0-9]+$")
 MATERIAL_CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9-]*$")
+# Who handles a level of the department's approval (审批层级), by the catalog's words; the
+# web app grants these as roles in the department (承办人 is its 后台审批 role).
+LEVEL_ROLES = {"承办人": "approver", "科室负责人": "section_chief", "分管领导": "department_head"}
+# 告知承诺制: the 事后核查 is due this many working days after the decision unless the record
+# says otherwise.
+DEFAULT_CHECK_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,32 @@ class ItemResult:
     e_licence: bool
 
 
+@dataclass(frozen=True)
+class ApprovalLevel:
+    """One step inside the department (承办人审查 → 科室负责人审核 → 分管领导审批): its name
+    and the role in the department that handles it (a `LEVEL_ROLES` value)."""
+
+    name: str
+    role: str
+
+    @property
+    def role_label(self) -> str:
+        return next(label for label, code in LEVEL_ROLES.items() if code == self.role)
+
+
+# An item that declares no levels is decided in one step by its approvers, as always.
+ONE_LEVEL = (ApprovalLevel("审批", "approver"),)
+
+
+@dataclass(frozen=True)
+class PromiseTerms:
+    """告知承诺制: the promise the applicant signs instead of certain proofs, and how soon the
+    department checks it afterwards (事后核查, working days after the decision)."""
+
+    text: str
+    check_days: int = DEFAULT_CHECK_DAYS
+
+
 @dataclass(frozen=True, kw_only=True)
 class ItemRecord:
     """An item as the catalog stores it; `department` is a department code."""
@@ -122,6 +154,8 @@ class ItemRecord:
     complaint_phone: str = ""
     fields: tuple[FieldUse, ...] = ()
     materials: tuple[Material, ...] = ()
+    approval_levels: tuple[ApprovalLevel, ...] = ONE_LEVEL
+    promise: PromiseTerms | None = None
 
     @property
     def calendar_days(self) -> bool:
@@ -135,7 +169,7 @@ class ItemRecord:
 _ITEM_ATTRIBUTES = (
     "code", "name", "type", "department", "level", "legal_basis", "conditions", "kind",
     "legal_days", "promised_days", "days_unit", "fees", "result", "delivery", "place", "phone",
-    "complaint_phone", "fields", "materials",
+    "complaint_phone", "fields", "materials", "approval_levels", "promise",
 )  # fmt: skip
 _USE_ATTRIBUTES = ("key", "required", "when", "item_fields", *LABELS)
 _MATERIAL_ATTRIBUTES = (
@@ -200,8 +234,40 @@ def parse_item(
         complaint_phone=item.text("complaint_phone") or "",
         fields=_parse_uses(item, dictionary, broken_keys),
         materials=_parse_materials(item),
+        approval_levels=_parse_levels(item),
+        promise=_parse_promise(item),
     )
     return record
+
+
+def _parse_levels(item: RecordReader) -> tuple[ApprovalLevel, ...]:
+    raw = item.raw("approval_levels")
+    if raw is None:
+        return ONE_LEVEL
+    if not isinstance(raw, list) or not raw:
+        item.problem("的 approval_levels 应为非空列表（每级写 name 与 role）")
+        return ONE_LEVEL
+    levels = []
+    for entry in raw:
+        level = RecordReader(entry, f"{item.where} 审批层级", item.report, ("name", "role"))
+        name, role = level.text("name"), level.choice("role", LEVEL_ROLES)
+        if name and role:
+            levels.append(ApprovalLevel(name, LEVEL_ROLES[role]))
+    if len({lv.role for lv in levels}) != len(levels):
+        item.problem("的审批层级中同一角色出现两次（退回须回到不同的下一级）")
+    return tuple(levels) or ONE_LEVEL
+
+
+def _parse_promise(item: RecordReader) -> PromiseTerms | None:
+    raw = item.raw("promise")
+    if raw is None:
+        return None
+    promise = RecordReader(raw, f"{item.where} 告知承诺", item.report, ("text", "check_days"))
+    text = promise.text("text")
+    days = promise.integer("check_days", minimum=1)
+    if text is None:
+        return None
+    return PromiseTerms(text, days if days is not None else DEFAULT_CHECK_DAYS)
 
 
 def _parse_fees(item: RecordReader) -> tuple[Fee, ...]:

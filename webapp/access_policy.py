@@ -33,7 +33,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from webapp.accounts.models import CLERK_ROLES, Role, User
+from webapp.accounts.models import BACK_OFFICE_ROLES, CLERK_ROLES, DEFAULT_HOLDERS, Role, User
 from webapp.applications.models import ApplicationDraft
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
 from webapp.licences.models import ELicence
@@ -70,8 +70,11 @@ FUNCTION_ROLES: dict[Function, frozenset[Role]] = {
 
 # Workbench events an applicant does not see: who claimed or handed on what, internal notes.
 INTERNAL_EVENTS = frozenset(
-    {"task.claimed", "task.unclaimed", "task.assigned", "comment.added", "case.submission_token"}
-)
+    {"task.claimed", "task.unclaimed", "task.assigned", "comment.added", "case.submission_token",
+     # The office's deliberation: each level's opinion, a 延期 asked or refused internally.
+     "task.level_submitted", "task.level_returned", "extension.requested",
+     "extension.rejected"}
+)  # fmt: skip
 # 效能监督 (yellow/red cards), timers and cancelled tasks: the office's own bookkeeping.
 SUPERVISION_PREFIXES = (
     "case.card_",
@@ -201,8 +204,8 @@ def sees_whole_case(user: User, case: Case) -> bool:
 
 
 def involved_departments(user: User, case: Case) -> frozenset[int]:
-    """The user's approver departments that have a task in the case."""
-    mine = user.department_ids(Role.APPROVER)
+    """The user's back-office departments (any approval level) that have a task in the case."""
+    mine = user.department_ids(*BACK_OFFICE_ROLES)
     return frozenset(t.department_id for t in case.tasks if t.department_id in mine)
 
 
@@ -254,8 +257,29 @@ def can_upload_material(user: User, case: Case, material_code: str) -> bool:
     return (
         is_own_case(user, case)
         and case.status_is_open
-        and any(g.material_code == material_code and g.received_at is None for g in case.gaps)
+        and (
+            any(g.material_code == material_code and g.received_at is None for g in case.gaps)
+            or material_code in supplement_materials(case)
+        )
     )
+
+
+def supplement_materials(case: Case) -> frozenset[str]:
+    """Materials an approver asked for during review (退回补正), while the request is open:
+    the applicant uploads them online as at acceptance."""
+    return frozenset(
+        m["code"]
+        for t in case.tasks
+        if t.status == TaskStatus.OPEN
+        for p in t.pauses or []
+        if p["reason"] == "supplement" and not p.get("end")
+        for m in p["materials"]
+    )
+
+
+def can_sign_promise(user: User, case: Case) -> bool:
+    """告知承诺书 is signed by the submitting applicant while the case is open."""
+    return is_own_case(user, case) and case.status_is_open
 
 
 def can_declare_paper(user: User, case: Case) -> bool:
@@ -332,9 +356,22 @@ def can_see_task(user: User, task: CaseTask) -> bool:
     return user.works_in(task.department_id, *CLERK_ROLES)
 
 
+def holder_roles(task: CaseTask) -> tuple[Role, ...]:
+    """The roles in the task's department that act on it now: its approval level's (or the
+    head's, for a 延期), else the window's and the 承办人's."""
+    return (Role(task.holder_role),) if task.holder_role else DEFAULT_HOLDERS
+
+
+def holds_task(user: User, task: CaseTask) -> bool:
+    """Whether the user acts on the task at its present level (a 科室负责人 reads the
+    承办人's step, and decides only at the 审核 level)."""
+    return user.works_in(task.department_id, *holder_roles(task))
+
+
 def can_still_hold(user: User | None, task: CaseTask) -> bool:
-    """Whether a claimant can still act on the task: active and still of its department."""
-    return user is not None and user.active and user.works_in(task.department_id, *CLERK_ROLES)
+    """Whether a claimant can still act on the task: active, of its department, and holding
+    the role its present level needs."""
+    return user is not None and user.active and holds_task(user, task)
 
 
 def blocking_claimant(user: User, task: CaseTask) -> User | None:
@@ -361,12 +398,12 @@ def task_rights(user: User, task: CaseTask) -> TaskRights:
     see = can_see_task(user, task)
     is_open = task.status == TaskStatus.OPEN
     blocker = blocking_claimant(user, task) if see else None
-    act = see and is_open and blocker is None
+    act = see and is_open and blocker is None and holds_task(user, task)
     return TaskRights(
         see=see,
         act=act,
         claim=act and task.claimed_by_id != user.id,
-        unclaim=see and is_open and task.claimed_by_id is not None and blocker is None,
+        unclaim=act and task.claimed_by_id is not None,
         assign=act,
         blocked_by=blocker.display_name if blocker is not None else None,
     )

@@ -201,6 +201,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # working days still red a red card is escalated again.
         "URGE_REPLY_DAYS": _int_setting("YJS_URGE_REPLY_DAYS", 1, minimum=1),
         "ESCALATION_WORKING_DAYS": _int_setting("YJS_ESCALATION_WORKING_DAYS", 3, minimum=1),
+        # 延期 (行政许可法 §42): at most this many working days more, this many times per
+        # item, unless a law says otherwise for the place; the head has this long to decide.
+        "EXTENSION_MAX_DAYS": _int_setting("YJS_EXTENSION_MAX_DAYS", 10, minimum=1),
+        "EXTENSION_MAX_TIMES": _int_setting("YJS_EXTENSION_MAX_TIMES", 1, minimum=1),
+        "EXTENSION_APPROVAL_DAYS": _int_setting("YJS_EXTENSION_APPROVAL_DAYS", 1, minimum=1),
         "LOG_FORMAT": _choice("YJS_LOG_FORMAT", "json", ("json", "text")),
         "LOG_LEVEL": _choice(
             "YJS_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

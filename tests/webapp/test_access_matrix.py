@@ -118,6 +118,8 @@ applicant.withdraw                 POST   login     ok       404  403    403  40
 applicant.confirm                  POST   login     ok       404  403    403  403 403    403
 # 好差评: the case's own applicant (zhangsan's case is not decided yet: 422); staff never rate.
 applicant.rate                     POST   login     ok       404  403    403  403 403    403
+# 告知承诺书: signed by the case's own applicant (企业开办 has no such item: 422); staff never.
+applicant.sign_promise             POST   login     ok       404  403    403  403 403    403
 # 证照夹: an applicant's own wallet; a licence only its holder's (zhangsan's 营业执照).
 applicant.licences                 GET    login     ok       ok   403    403  403 403    403
 applicant.licence                  GET    login     ok       404  403    403  403 403    403
@@ -170,6 +172,19 @@ api_tasks.action_refuse            POST   login     403      403  404    ok   40
 api_tasks.action_deliver           POST   login     403      403  404    ok   404 403    403
 api_tasks.action_rectify           POST   login     403      403  404    ok   404 403    403
 api_tasks.action_reply_urge        POST   login     403      403  404    ok   404 403    403
+# The back office (back_office/): levels, 特别程序, 延期, 退回补正, 事后核查 — the task's
+# department (a 延期 approval or a higher level refuses samr with 403 or 409 later).
+api_tasks.action_submit_level      POST   login     403      403  404    ok   404 403    403
+api_tasks.action_send_back         POST   login     403      403  404    ok   404 403    403
+api_tasks.action_start_special     POST   login     403      403  404    ok   404 403    403
+api_tasks.action_end_special       POST   login     403      403  404    ok   404 403    403
+api_tasks.action_request_extension POST   login     403      403  404    ok   404 403    403
+api_tasks.action_approve_extension POST   login     403      403  404    ok   404 403    403
+api_tasks.action_reject_extension POST   login     403      403  404    ok   404 403    403
+api_tasks.action_request_supplement POST   login     403      403  404    ok   404 403    403
+api_tasks.action_supplement_received POST   login     403      403  404    ok   404 403    403
+api_tasks.action_confirm_promise   POST   login     403      403  404    ok   404 403    403
+api_tasks.action_refute_promise    POST   login     403      403  404    ok   404 403    403
 # 容缺材料 arrive at the window: the front desk only, not the approvers.
 clerk.gap_received                 POST   login     403      403  ok     403  403 403    403
 
@@ -608,6 +623,7 @@ BODIES: dict[str, Body] = {
     "applicant.withdraw": lambda w: {"form": {"reason": "不办了"}},
     "clerk.revoke_licence": lambda w: {"form": {"reason": "以欺骗手段取得", "confirm": "true"}},
     "applicant.rate": lambda w: {"form": {"scope": "case", "level": "satisfied"}},
+    "applicant.sign_promise": lambda w: {"form": {"item": "SAMR-QYSLDJ"}},
     "account.register_code": lambda w: {
         "form": {"name": "赵新", "id_number": NEW_ID, "mobile": "13800138000"}
     },
@@ -673,6 +689,19 @@ BODIES: dict[str, Body] = {
             "reply": "已整改",
         }
     },
+    "api_tasks.action_submit_level": lambda w: {"json": {"proposal": "grant", "opinion": "同意"}},
+    "api_tasks.action_send_back": lambda w: {"json": {"reason": "材料需核实"}},
+    "api_tasks.action_start_special": lambda w: {
+        "json": {"kind": "现场勘查", "reason": "核查经营场所", "expected_days": 3}
+    },
+    "api_tasks.action_end_special": lambda w: {"json": {"result": "符合要求"}},
+    "api_tasks.action_request_extension": lambda w: {"json": {"days": 5, "reason": "情况复杂"}},
+    "api_tasks.action_approve_extension": lambda w: {"json": {}},
+    "api_tasks.action_reject_extension": lambda w: {"json": {"reason": "无需延期"}},
+    "api_tasks.action_request_supplement": lambda w: {"json": {"materials": [], "note": "补"}},
+    "api_tasks.action_supplement_received": lambda w: {"json": {"on_paper": True}},
+    "api_tasks.action_confirm_promise": lambda w: {"json": {"finding": "属实"}},
+    "api_tasks.action_refute_promise": lambda w: {"json": {"finding": "不实"}},
     "api_tasks.assign": lambda w: {"json": {"assignee": w.samr_colleague_id}},
     "api_tasks.action_reply_urge": lambda w: {"json": {"reply": "已加快办理"}},
     # 催办 of SAMR's open task (rolled back after the test like every write).

@@ -27,14 +27,15 @@ if TYPE_CHECKING:
 class Role(enum.StrEnum):
     APPLICANT = "applicant"
     FRONT_DESK = "front_desk"
-    APPROVER = "approver"
+    APPROVER = "approver"  # 后台审批: the 承办人 of a department's items
+    SECTION_CHIEF = "section_chief"  # 科室负责人: 审核 level
+    # 分管领导: the 审批 level, approves 延期 (§42), and is told of the department's red cards.
+    DEPARTMENT_HEAD = "department_head"
     ANALYST = "analyst"
     ADMIN = "admin"
     ASSISTANT = "assistant"  # 帮代办员: submits for a person or company, at a service point
     # 效能监督: reads every case's progress and the figures (personal data masked), 催办.
     SUPERVISOR = "supervisor"
-    # A department's head: told when a task of the department turns red (and escalated).
-    DEPARTMENT_HEAD = "department_head"
 
     @property
     def label(self) -> str:
@@ -42,21 +43,26 @@ class Role(enum.StrEnum):
 
     @property
     def needs_department(self) -> bool:
-        return self in (Role.FRONT_DESK, Role.APPROVER, Role.DEPARTMENT_HEAD)
+        return self in CLERK_ROLES
 
 
 ROLE_LABELS = {
     Role.APPLICANT: "申请人",
     Role.FRONT_DESK: "综合窗口",
     Role.APPROVER: "后台审批",
+    Role.SECTION_CHIEF: "科室负责人",
+    Role.DEPARTMENT_HEAD: "分管领导",
     Role.ANALYST: "业务分析",
     Role.ADMIN: "管理员",
     Role.ASSISTANT: "帮代办员",
     Role.SUPERVISOR: "效能监督",
-    Role.DEPARTMENT_HEAD: "部门负责人",
 }
+# The back office of a department: its 承办人 and the higher approval levels.
+BACK_OFFICE_ROLES = (Role.APPROVER, Role.SECTION_CHIEF, Role.DEPARTMENT_HEAD)
 # Roles that work tasks in a department's inbox.
-CLERK_ROLES = (Role.FRONT_DESK, Role.APPROVER)
+CLERK_ROLES = (Role.FRONT_DESK, *BACK_OFFICE_ROLES)
+# Who works a task that names no holder role: the window's and the 承办人's tasks, as always.
+DEFAULT_HOLDERS = (Role.FRONT_DESK, Role.APPROVER)
 
 
 class Department(Base):

@@ -24,6 +24,10 @@ DEMO_USERS = [
     ("daiban2", Role.ASSISTANT, "叶代办（宫庭村）", None),
     ("samr", Role.APPROVER, "市场监管局审批员", "SAMR"),
     ("samr2", Role.APPROVER, "钱审批", "SAMR"),
+    # The higher approval levels of 市场监管局 (食品经营许可: 承办人审查 → 科室负责人审核 →
+    # 分管领导审批); the 分管领导 also approves 延期 (行政许可法 §42).
+    ("samr_chief", Role.SECTION_CHIEF, "孙科长", "SAMR"),
+    ("samr_head", Role.DEPARTMENT_HEAD, "周局长", "SAMR"),
     ("psb", Role.APPROVER, "公安局审批员", "PSB"),
     ("tax", Role.APPROVER, "税务局审批员", "TAX"),
     ("hrss", Role.APPROVER, "人社局审批员", "HRSS"),
@@ -43,9 +47,8 @@ DEMO_USERS = [
     ("analyst", Role.ANALYST, "赵分析", None),
     ("admin", Role.ADMIN, "系统管理员", None),
     # 效能监督: the dashboard, the monthly report, 催办; red cards reach the supervisor and
-    # the department's head.
+    # the department's head (samr_head above).
     ("supervisor", Role.SUPERVISOR, "周督查", None),
-    ("samr_head", Role.DEPARTMENT_HEAD, "市场监管局负责人", "SAMR"),
 ]
 
 # Real-name applicants: persons of a shipped sample application, with the sample's ID

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from forms.result_numbers import result_number_problem
 from webapp.accounts.models import User
 from webapp.audit import trail
+from webapp.back_office import levels, promises
 from webapp.cases.locking import lock_for_action
 from webapp.cases.models import CaseStatus, CaseTask, TaskKind
 from webapp.cases.steps import engine_step
@@ -31,6 +32,9 @@ def _lock_item_task(session: Session, actor: User, task_id: int):
     case, task = lock_for_action(session, actor, task_id)
     if task.kind != TaskKind.ITEM:
         raise Conflict("此操作不适用于该任务")
+    # Approval levels, 特别程序 and 补正 (back_office/): only the last level decides, and
+    # never while the item's clock is stopped.
+    levels.check_may_decide(session, case, task)
     return case, task
 
 
@@ -61,6 +65,7 @@ def grant(
     }
     with engine_step(session, case, at) as step:
         step.complete(task, decision_data(task, outcome))
+        levels.record_decision(session, case, task, actor, outcome, at)
         before = mark_done(task, actor, outcome, at)
         # The timeline says what was decided in the item's own words (予以登记, 办结 …).
         trail.record(
@@ -77,6 +82,8 @@ def grant(
             session, "item_decided", case, item=task.name,
             decision=theme.words(task.item_code).grant, reason="",
         )  # fmt: skip
+    # 告知承诺制: a decision on a signed promise is checked afterwards (事后核查).
+    promises.after_grant(session, case, task, at)
     case_instruments.issue_decision(session, actor, case, task)
     return task
 
@@ -94,6 +101,7 @@ def deny(session: Session, actor: User, task_id: int, reason: str) -> CaseTask:
             step.complete(task, decision_data(task, outcome))
         else:
             step.cancel()
+        levels.record_decision(session, case, task, actor, outcome, at)
         before = mark_done(task, actor, outcome, at)
         trail.record(
             session, actor, "task.denied", case=case, task=task, before=before,

@@ -43,12 +43,24 @@ PLAIN_WORDS = {
     "instrument.issued": "出具文书：{title}",
     "clock.paused": "计时暂停（不计入办理时限）",
     "clock.resumed": "计时恢复",
+    "special.started": "事项进入特别程序：{kind}（所需时间不计入办理时限）",
+    "special.ended": "特别程序（{kind}）已结束，继续办理",
+    "extension.approved": "经本机关负责人批准，办理期限延长 {days} 个工作日",
+    "supplement.requested": "审批部门请您补交材料：{materials}（补正期间不计入办理时限）",
+    "supplement.received": "补正材料已收到，继续办理",
+    "promise.signed": "您签署了告知承诺书",
+    "post_check.refuted": "事后核查发现承诺内容与实际不符",
+    "decision.revoked": "决定已撤销：{reason}",
+    "credit.recorded": "虚假承诺已记入信用记录",
 }
 # Tasks outside BPMN open with their own sentence (not "事项开始办理").
 TASK_OPENED_BY_KIND = {
     "rectification": "您的评价已转{department}整改，整改后将答复您",
     # The supervisor's message stays internal; the applicant learns that someone pushes.
     "urge_reply": "效能监督已督促承办部门加快办理",
+    "special": "特别程序开始",
+    "extension": "延期申请已报本机关负责人审批",
+    "post_check": "告知承诺事项进入事后核查",
 }
 
 
@@ -70,6 +82,9 @@ def plain_words(event: AuditEvent) -> str:
         "target": facts.get("target") or "",
         "level": facts.get("level_label") or "",
         "department": "牵头部门",
+        "kind": facts.get("kind") or "",
+        "days": facts.get("days") or "",
+        "materials": "、".join(facts.get("materials") or []),
         # The item's own decision words (予以登记, 办结 …); events before they were kept
         # said 准予 / 不予许可.
         "words": facts.get("words") or ("不予许可" if event.action == "task.denied" else "准予"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from webapp import access_policy
 from webapp.accounts.models import User
 from webapp.cases.models import Case, CaseTask, TaskStatus
-from webapp.domain_errors import Conflict, NotFound
+from webapp.domain_errors import Conflict, Forbidden, NotFound
 
 TAKEN = "该任务已由他人办理，请刷新后查看最新状态"
 
@@ -55,4 +55,8 @@ def lock_for_action(session: Session, actor: User, task_id: int) -> tuple[Case, 
     blocker = access_policy.blocking_claimant(actor, task)
     if blocker is not None:
         raise Conflict(f"该任务已由{blocker.display_name}认领，请勿重复办理")
+    if not access_policy.holds_task(actor, task):
+        # An approval level (or a 延期 for the head) is another role's to act on.
+        roles = "、".join(r.label for r in access_policy.holder_roles(task))
+        raise Forbidden(f"该任务当前由{roles}办理")
     return case, task

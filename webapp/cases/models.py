@@ -82,6 +82,8 @@ class TaskKind(enum.StrEnum):
     RECTIFICATION = "rectification"  # 差评整改
     POST_CHECK = "post_check"  # 告知承诺制 事后核查
     URGE_REPLY = "urge_reply"  # reply to a supervisor's 催办
+    SPECIAL_PROCEDURE = "special"  # 特别程序 (行政许可法 §45) of an item: its clock stopped
+    EXTENSION = "extension"  # 延期 (§42) waiting for the head's approval
 
     @property
     def in_bpmn(self) -> bool:
@@ -96,6 +98,8 @@ class TaskKind(enum.StrEnum):
             "rectification": "差评整改",
             "post_check": "事后核查",
             "urge_reply": "催办回复",
+            "special": "特别程序",
+            "extension": "延期审批",
         }[self.value]
 
 
@@ -252,6 +256,19 @@ class CaseTask(Base):
     # Working days the task took (pauses left out), set when it is completed: the dashboard
     # averages it per item against `allowed_days` without recounting any calendar.
     used_days: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    # --- the back office as the law runs it (back_office/) ---
+    # The role in the department that acts on the task now (an approval level's, the head's
+    # for a 延期); NULL: the window's or the 承办人's, as for every task before levels.
+    holder_role: Mapped[str | None] = mapped_column(String(16))
+    # The item's approval level now (0 = the first, 承办人审查) and each level's opinion:
+    # [{"level", "name", "decision", "opinion", "by", "by_id", "at"}].
+    level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reviews: Mapped[list | None] = mapped_column(JsonDocument)
+    # The task's own clock stops (特别程序, 退回补正), beside the case's:
+    # [{"start": iso, "end": iso|None, "reason": "special"|"supplement", "ref": task id}].
+    pauses: Mapped[list | None] = mapped_column(JsonDocument)
+    # Working days added by an approved 延期 (to both the promised and the legal limit).
+    extended_days: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
 
     case: Mapped[Case] = relationship(back_populates="tasks")
     department: Mapped[Department] = relationship(lazy="joined")

@@ -89,7 +89,7 @@ def task_deadline(case: Case, task: CaseTask) -> Deadline:
     return Deadline(
         started_at=task.created_at,
         allowed_days=FRONT_DESK_DAYS if task.allowed_days is None else task.allowed_days,
-        pauses=pauses_of(case, since=task.created_at),
+        pauses=pauses_of(case, since=task.created_at) + task_own_pauses(task),
         calendar_days=bool(task.calendar_days),
     )
 
@@ -101,17 +101,38 @@ def legal_deadline(case: Case, task: CaseTask) -> Deadline | None:
     return Deadline(
         started_at=task.created_at,
         allowed_days=task.legal_days,
-        pauses=pauses_of(case, since=task.created_at),
+        pauses=pauses_of(case, since=task.created_at) + task_own_pauses(task),
         calendar_days=bool(task.calendar_days),
     )
 
 
 def case_deadline(case: Case, total_days: Decimal) -> Deadline:
+    """The overall promise: also stopped while any item's own clock is (特别程序, 退回补正:
+    the chain waits for that item) and later by the longest approved 延期."""
+    own = tuple(p for t in case.tasks for p in task_own_pauses(t, since=case.accepted_at))
     return Deadline(
         started_at=case.accepted_at,
-        allowed_days=total_days,
-        pauses=pauses_of(case, case.accepted_at),
+        allowed_days=total_days + max((t.extended_days or 0 for t in case.tasks), default=0),
+        pauses=pauses_of(case, case.accepted_at) + own,
     )
+
+
+def task_own_pauses(task: CaseTask, since: dt.datetime | None = None) -> tuple[Pause, ...]:
+    """The task's own clock stops (back_office: 特别程序, 退回补正), clipped to `since`."""
+    result = []
+    for p in task.pauses or []:
+        start = dt.datetime.fromisoformat(p["start"])
+        end = dt.datetime.fromisoformat(p["end"]) if p.get("end") else None
+        if since is not None:
+            if end is not None and end <= since:
+                continue
+            start = max(start, since)
+        result.append(Pause(start, end))
+    return tuple(result)
+
+
+def task_is_paused(task: CaseTask) -> bool:
+    return any(p.get("end") is None for p in task.pauses or [])
 
 
 def schedule(case: Case, task: CaseTask, share: Decimal) -> None:
@@ -225,13 +246,17 @@ def next_check(case: Case, now: dt.datetime, timer_at: dt.datetime | None) -> dt
         # Tasks outside BPMN (差评整改 …) run on after the case is 办结: watched always.
         if task.status != TaskStatus.OPEN or (TaskKind(task.kind).in_bpmn and not watch_diagram):
             continue
+        if task_is_paused(task):  # its own clock stopped (特别程序, 退回补正): nothing moves
+            continue
         if task.card == Card.NONE and task.yellow_at is not None:
             instants.append(task.yellow_at)
         if task.card != Card.RED and task.due_at is not None:
             instants.append(task.due_at + PAST)  # red means strictly past due
         if task.legal_overdue_at is None and task.legal_due_at is not None:
             instants.append(task.legal_due_at + PAST)
-    if watch_diagram and case.accepted_at is not None and case.card != Card.RED:
+    # An item's own clock stopped stops the case's promise too (case_deadline).
+    watch_case = watch_diagram and not any(task_is_paused(t) for t in case.tasks)
+    if watch_case and case.accepted_at is not None and case.card != Card.RED:
         deadline = case_deadline(case, case_total_days(case))
         share = published_theme(case.theme_version).yellow_card_at
         if case.card == Card.NONE:

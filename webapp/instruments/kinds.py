@@ -51,6 +51,11 @@ KINDS: dict[str, InstrumentKind] = {
         # 同城通办: paper received at a town or village point, on its way to the department.
         _kind("transfer", "LZ", "材料流转单"),
         _kind("transfer_receipt", "LZHZ", "材料流转接收回执"),
+        _kind("special_procedure", "TB", "特别程序告知书"),  # 行政许可法 §45
+        _kind("extension", "YQ", "延期告知书"),  # §42: approved by the head
+        _kind("supplement", "SBZ", "补正材料告知书"),  # asked during review, all at once
+        _kind("promise", "CN", "告知承诺书"),  # 告知承诺制: the promise as signed
+        _kind("revocation", "CX", "撤销决定书"),  # a false promise found afterwards
     )
 }
 

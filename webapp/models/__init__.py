@@ -7,6 +7,7 @@ app factory do); code may import a model from here or from its domain's `models`
 from webapp.accounts.models import Department, LoginSession, OneTimeCode, Role, RoleGrant, User
 from webapp.applications.models import ApplicationDraft
 from webapp.audit.models import AuditChainHead, AuditEvent
+from webapp.back_office.models import CreditRecord, ItemPromise
 from webapp.cases.models import (
     Card,
     Case,
@@ -32,6 +33,8 @@ from webapp.themes.models import Theme, ThemeDraft, ThemeVersion
 from webapp.working_calendar.models import CalendarDay, CalendarYear
 
 __all__ = [
+    "CreditRecord",
+    "ItemPromise",
     "ApplicationDraft",
     "CaseParty",
     "Message",

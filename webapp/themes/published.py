@@ -16,6 +16,7 @@ from typing import Any
 
 from forms import MaterialSet, MergedForm, ThemeDefinition, ThemeItem
 from forms.item_types import DecisionWords, decision_words
+from forms.items import ONE_LEVEL, ApprovalLevel, PromiseTerms
 from forms.notice import NoticeSource
 from forms.themes import (
     DEFAULT_DESK_DAYS,
@@ -58,6 +59,9 @@ class PublishedItem:
     # public-service words rather than a licence's (forms/item_types.py).
     type: str = ""
     calendar_days: bool = False  # its limits count 自然日
+    # Steps inside the department, the last one decides (one level unless the catalog says).
+    levels: tuple[ApprovalLevel, ...] = ONE_LEVEL
+    promise: PromiseTerms | None = None  # 告知承诺制
 
     @property
     def words(self) -> DecisionWords:
@@ -231,6 +235,12 @@ def _item(data: Mapping[str, Any]) -> PublishedItem:
         condition=data.get("condition"),
         type=data.get("type", ""),
         calendar_days=data.get("days_unit") == "自然日",
+        levels=tuple(ApprovalLevel(lv["name"], lv["role"]) for lv in data["approval_levels"])
+        if data.get("approval_levels")
+        else ONE_LEVEL,
+        promise=PromiseTerms(data["promise"]["text"], int(data["promise"]["check_days"]))
+        if data.get("promise")
+        else None,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.problems import ThemeInvalid
 from forms import load_theme_definition, theme_form, theme_materials
+from forms.items import ONE_LEVEL
 from forms.notice import notice_source
 from webapp.accounts.models import Department
 from webapp.audit import trail
@@ -93,7 +94,17 @@ def definition_document(definition, catalog) -> dict:
 def _item_terms(record) -> dict:
     """What the workbench needs per item: its time limits (deadlines) and its result."""
     result = record.result
+    # Approval levels and 告知承诺 are written only when the record declares them, so the
+    # documents (and digests) of items that do not stay as they were.
+    extra: dict = {}
+    if record.approval_levels != ONE_LEVEL:
+        extra["approval_levels"] = [
+            {"name": lv.name, "role": lv.role} for lv in record.approval_levels
+        ]
+    if record.promise is not None:
+        extra["promise"] = {"text": record.promise.text, "check_days": record.promise.check_days}
     return {
+        **extra,
         "type": record.type,
         "kind": record.kind,
         "days_unit": record.days_unit,

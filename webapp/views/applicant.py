@@ -14,6 +14,7 @@ from webapp.accounts import registration
 from webapp.applications import drafts
 from webapp.applications.earlier_answers import earlier_answers
 from webapp.audit import trail
+from webapp.back_office import promises
 from webapp.cases import lifecycle, submissions
 from webapp.cases.case_forms import (
     case_form,
@@ -46,6 +47,7 @@ from webapp.themes.published import published_theme
 from .guards import requires
 from .inputs import (
     CollectionPointInput,
+    PromiseInput,
     RatingInput,
     SubmissionInput,
     WithdrawInput,
@@ -336,6 +338,9 @@ def render_case(case, errors: dict, status: int, template: str = "applicant/case
         if access_policy.can_see_ratings(current_user, case)
         else [],
         can_rate=access_policy.can_rate(current_user, case),
+        promise_items=promises.promise_items(case),
+        signed_promises=promises.promises_of(session, case),
+        can_sign_promise=access_policy.can_sign_promise(current_user, case),
         rating_levels=LEVEL_LABELS,
         good_tags=GOOD_TAGS,
         bad_tags=BAD_TAGS,
@@ -442,6 +447,26 @@ def rate(case_no: str):
     else:
         flash("感谢您的评价")
     return redirect(url_for("applicant.case_page", case_no=case_no, _anchor="ratings"))
+
+
+@bp.post("/cases/<case_no>/promises")
+@requires(Function.APPLY)
+def sign_promise(case_no: str):
+    """告知承诺制: the applicant signs an item's promise (once); the 告知承诺书 is issued."""
+    session = db_session()
+    values, errors = load_or_errors(PromiseInput(), request.form)
+    if errors:
+        case = own_case_for(session, current_user, case_no)
+        return render_case(case, {"promise": "请选择要签署承诺的事项"}, 422)
+    try:
+        promises.sign(session, current_user, case_no, values["item"])
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        case = own_case_for(session, current_user, case_no)
+        return render_case(case, {"promise": exc.message}, 422 if isinstance(exc, Invalid) else 409)
+    session.commit()
+    flash("告知承诺书已签署，审批部门可据此当场作出决定")
+    return redirect(url_for("applicant.case_page", case_no=case_no, _anchor="promises"))
 
 
 @bp.post("/cases/<case_no>/withdraw")

@@ -28,11 +28,12 @@ HOME_BY_ROLE = {
     Role.APPLICANT: "applicant.home",
     Role.FRONT_DESK: "clerk.inbox",
     Role.APPROVER: "clerk.inbox",
+    Role.SECTION_CHIEF: "clerk.inbox",
+    Role.DEPARTMENT_HEAD: "clerk.inbox",
     Role.ANALYST: "modeler.themes_list",
     Role.ADMIN: "admin.themes_list",
     Role.ASSISTANT: "assist.home",
     Role.SUPERVISOR: "supervision.dashboard",
-    Role.DEPARTMENT_HEAD: "messages.index",
 }
 
 

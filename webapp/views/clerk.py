@@ -14,6 +14,7 @@ from webapp import access_policy
 from webapp.access_policy import Function
 from webapp.accounts.models import Role
 from webapp.audit import trail
+from webapp.back_office import panel
 from webapp.cases import comments
 from webapp.cases.case_forms import (
     case_form,
@@ -155,6 +156,7 @@ def _render_case(case: Case, task: CaseTask | None, errors: dict, status: int):
         ],
         network=case_facts.case_network(session, current_user, case),
         urges=urging.urges_of(session, [task.id]) if task else {},
+        back_office=panel.item_panel(session, case, task),
     ), status
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from forms.field_values import CONTROL_CHARACTERS, has_control_characters
+from webapp.back_office.special_procedures import KINDS as SPECIAL_KINDS
+from webapp.back_office.special_procedures import MAX_EXPECTED_DAYS
 from webapp.cases.submissions import SUBMISSION_KEY_FORMAT
 from webapp.db import MAX_ROW_ID
 from webapp.ratings.models import BAD_TAGS, GOOD_TAGS, LEVEL_LABELS
@@ -216,6 +218,90 @@ class RatingInput(StrictSchema):
     comment = MultilineText(load_default="", validate=validate.Length(max=500))
 
 
+class SubmitLevelInput(StrictSchema):
+    """上报: this level's proposal (拟准予 / 拟不予) and opinion, to the next level."""
+
+    proposal = Text(
+        required=True,
+        validate=validate.OneOf(["grant", "deny"]),
+        metadata={"description": "grant 拟准予 / deny 拟不予"},
+    )
+    opinion = MultilineText(
+        required=True, validate=validate.Length(min=1, max=500), metadata=OPINION
+    )
+
+
+class SendBackInput(StrictSchema):
+    """退回: to the level below, with the reason."""
+
+    reason = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "退回理由"},
+    )
+
+
+class StartSpecialInput(StrictSchema):
+    """特别程序 (行政许可法 §45): kind, reason, expected working days."""
+
+    kind = Text(required=True, validate=validate.OneOf(list(SPECIAL_KINDS)))
+    reason = MultilineText(required=True, validate=validate.Length(min=1, max=500))
+    expected_days = fields.Integer(
+        required=True, strict=False, validate=validate.Range(1, MAX_EXPECTED_DAYS)
+    )
+
+
+class EndSpecialInput(StrictSchema):
+    result = MultilineText(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "特别程序的结果（如现场勘查结论）"},
+    )
+
+
+class RequestExtensionInput(StrictSchema):
+    """延期 (§42): working days asked for and why; the setting bounds the days."""
+
+    days = fields.Integer(required=True, strict=False, validate=validate.Range(1, 100))
+    reason = MultilineText(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ApproveExtensionInput(StrictSchema):
+    opinion = MultilineText(load_default="", validate=validate.Length(max=500))
+
+
+class RejectExtensionInput(StrictSchema):
+    reason = MultilineText(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RequestSupplementInput(StrictSchema):
+    """退回补正 during review: the materials, all at once, and a note."""
+
+    materials = fields.List(
+        Text(validate=validate.Length(max=64)),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={"description": "需补交的材料编码"},
+    )
+    note = MultilineText(load_default="", validate=validate.Length(max=1000))
+
+
+class SupplementReceivedInput(StrictSchema):
+    on_paper = fields.Boolean(load_default=False, metadata={"description": "已在窗口核收纸质件"})
+
+
+class PromiseInput(StrictSchema):
+    """告知承诺书: the item whose promise the applicant signs."""
+
+    item = Text(required=True, validate=validate.Length(min=1, max=64))
+
+
+class PostCheckInput(StrictSchema):
+    """事后核查: what was found (the reason of a 撤销 when the promise was false)."""
+
+    finding = MultilineText(required=True, validate=validate.Length(min=1, max=1000))
+
+
 # One schema per workbench action (workbench/actions.py ACTIONS), so each one's fields are
 # checked, and documented in the OpenAPI document, on their own.
 ACTION_INPUTS: dict[str, type[StrictSchema]] = {
@@ -228,6 +314,17 @@ ACTION_INPUTS: dict[str, type[StrictSchema]] = {
     "deliver": DeliverInput,
     "rectify": RectifyInput,
     "reply_urge": UrgeReplyInput,
+    "submit_level": SubmitLevelInput,
+    "send_back": SendBackInput,
+    "start_special": StartSpecialInput,
+    "end_special": EndSpecialInput,
+    "request_extension": RequestExtensionInput,
+    "approve_extension": ApproveExtensionInput,
+    "reject_extension": RejectExtensionInput,
+    "request_supplement": RequestSupplementInput,
+    "supplement_received": SupplementReceivedInput,
+    "confirm_promise": PostCheckInput,
+    "refute_promise": PostCheckInput,
 }
 
 

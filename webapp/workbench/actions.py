@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.accounts.models import User
 from webapp.approvals import decisions
+from webapp.back_office import extensions, levels, promises, special_procedures, supplements
 from webapp.cases.lookup import task_for
 from webapp.cases.models import CaseTask, TaskKind
 from webapp.domain_errors import Invalid
@@ -102,6 +103,21 @@ ACTIONS: dict[str, TaskAction] = {
         TaskAction("deliver", TaskKind.DELIVERY, "统一出件", _deliver),
         TaskAction("rectify", TaskKind.RECTIFICATION, "整改答复", ratings.rectify),
         TaskAction("reply_urge", TaskKind.URGE_REPLY, "催办回复", urging.reply),
+        # The back office as the law runs it (back_office/): levels inside the item's task,
+        # its clock stopped by 特别程序 and 补正, 延期 by the head, 告知承诺 事后核查.
+        TaskAction("submit_level", TaskKind.ITEM, "上报", levels.submit),
+        TaskAction("send_back", TaskKind.ITEM, "退回", levels.send_back),
+        TaskAction("start_special", TaskKind.ITEM, "启动特别程序", special_procedures.start),
+        TaskAction("request_extension", TaskKind.ITEM, "申请延期", extensions.request),
+        TaskAction("request_supplement", TaskKind.ITEM, "退回补正", supplements.request),
+        TaskAction("supplement_received", TaskKind.ITEM, "补正材料已收到", supplements.received),
+        TaskAction(
+            "end_special", TaskKind.SPECIAL_PROCEDURE, "结束特别程序", special_procedures.end
+        ),
+        TaskAction("approve_extension", TaskKind.EXTENSION, "同意延期", extensions.approve),
+        TaskAction("reject_extension", TaskKind.EXTENSION, "不同意延期", extensions.reject),
+        TaskAction("confirm_promise", TaskKind.POST_CHECK, "核查属实", promises.confirm),
+        TaskAction("refute_promise", TaskKind.POST_CHECK, "承诺不实，撤销", promises.refute),
     )
 }
 DEFAULT_ACTION = {
@@ -110,6 +126,9 @@ DEFAULT_ACTION = {
     TaskKind.DELIVERY: "deliver",
     TaskKind.RECTIFICATION: "rectify",
     TaskKind.URGE_REPLY: "reply_urge",
+    TaskKind.SPECIAL_PROCEDURE: "end_special",
+    TaskKind.EXTENSION: "approve_extension",
+    TaskKind.POST_CHECK: "confirm_promise",
 }
 
 

@@ -75,4 +75,5 @@ def colleagues(session: Session, actor: User, task: CaseTask) -> list[User]:
         .distinct()
         .order_by(User.display_name)
     )
-    return list(session.scalars(stmt))
+    # Only those who hold the task's present level (承办人, 科室负责人 …) can take it over.
+    return [u for u in session.scalars(stmt) if access_policy.can_receive_task(u, task)]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from engine.working_calendar import Card
 from webapp import access_policy
 from webapp.access_policy import Function
-from webapp.accounts.models import Role, User
+from webapp.accounts.models import DEFAULT_HOLDERS, Role, User
 from webapp.cases.models import Case, CaseTask, TaskStatus
 from webapp.clock import now as clock_now
 from webapp.db import MAX_ROW_ID
@@ -104,7 +104,7 @@ def inbox(
     point = user.service_point(Role.FRONT_DESK)
     point_id = point.id if point is not None else None
     conditions = _conditions(user, now, point_id)
-    base = [_in_departments(departments), CaseTask.status == TaskStatus.OPEN]
+    base = [_held_by(user, departments), CaseTask.status == TaskStatus.OPEN]
     theme_id = None
     if theme_code:
         theme_id = session.scalar(select(Theme.id).where(Theme.code == theme_code))
@@ -217,6 +217,25 @@ def _next(rows: list[CaseTask], more: bool, rank: int | None) -> str | None:
     last = rows[-1]
     cursor = f"{last.due_at.isoformat()}|{last.id}"
     return cursor if rank is None else f"{cursor}|{rank}"
+
+
+def _held_by(user: User, departments: frozenset[int]):
+    """Tasks of the user's departments at a level the user acts on: a task naming no holder
+    role is the window's and the 承办人's (as before levels), else its role's."""
+    default = {r.value for r in DEFAULT_HOLDERS}
+    by_roles: dict[frozenset[str], set[int]] = {}
+    for department in departments:
+        roles = frozenset(
+            g.role for g in user.role_grants if g.department_id == department
+        )  # fmt: skip
+        by_roles.setdefault(roles, set()).add(department)
+    parts = []
+    for roles, ids in by_roles.items():
+        held = [CaseTask.holder_role.in_(sorted(roles))]
+        if roles & default:
+            held.append(CaseTask.holder_role.is_(None))
+        parts.append(and_(_in_departments(frozenset(ids)), or_(*held)))
+    return parts[0] if len(parts) == 1 else or_(*parts)
 
 
 def _in_departments(departments: frozenset[int]):
