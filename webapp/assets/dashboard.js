@@ -1,5 +1,5 @@
 // 效能监督 dashboard: draws the charts from the JSON the page carries
-// (<script type="application/json" id="dashboard-data">), the same numbers as the tables
+// (<div id="dashboard-data" data-figures="…">), the same numbers as the tables
 // under each chart. ECharts from npm, only the parts used (tree-shaken by esbuild).
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart } from 'echarts/charts';
@@ -36,7 +36,7 @@ function shortLabel(max) {
 function draw() {
   const source = document.getElementById('dashboard-data');
   if (!source) return;
-  const data = JSON.parse(source.textContent);
+  const data = JSON.parse(source.dataset.figures);
   const small = narrow();
   const legend = { top: 0, textStyle: { fontFamily: FONT } };
   const charts = [];
