@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from decimal import Decimal
 
 import openpyxl
@@ -21,6 +22,7 @@ from webapp import clock
 from webapp.clock import CHINA_TZ
 from webapp.deadlines import sweep as deadline_sweep
 from webapp.models import AuditEvent, CaseTask, OutboxMessage, User
+from webapp.service_network.models import ServicePoint
 from webapp.supervision import escalation, figures
 from webapp.supervision.models import TaskEscalation
 
@@ -92,8 +94,30 @@ def test_the_month_on_the_dashboard_and_in_the_report(march, login, session):
     """One month's world (built once: it takes a while), every view of its figures."""
     _the_figures_are_the_hand_counted_ones(march, session)
     _filters_narrow_every_figure(march, session)
+    _points_count_where_the_cases_were_handled(march, session)
     _the_page_shows_the_figures_in_tables_under_the_charts(march, login)
     _the_monthly_report_spreadsheet_and_print(march, login)
+
+
+def _points_count_where_the_cases_were_handled(march, session):
+    """The window works at the county hall: it accepted A and D there and delivered A; B
+    (with the applicant for 补正) and C (refused) were sent online and never accepted,
+    so they belong to no point."""
+    march_period = figures.Filters(dt.date(2025, 3, 1), dt.date(2025, 3, 31))
+    board = figures.dashboard(session, march_period)
+    (hall,) = board.points
+    assert (hall.point, hall.level) == ("博罗县政务服务中心", "县级政务服务中心")
+    assert (hall.received, hall.accepted, hall.completed) == (2, 2, 1)
+    # Open now, all red by the 28th: D's three items after SAMR's grant, and A's 整改.
+    assert (hall.open, hall.yellow, hall.red) == (4, 0, 4)
+    county = session.scalar(select(ServicePoint.id).where(ServicePoint.name == hall.point))
+    town = session.scalar(select(ServicePoint.id).where(ServicePoint.name.like("%园洲镇%")))
+    at_hall = figures.dashboard(session, replace(march_period, point_id=county))
+    assert (at_hall.received_in_period, at_hall.accepted_in_period) == (2, 2)
+    assert at_hall.completed_in_period == 1
+    assert at_hall.cases.refusal_rate == Decimal("0.0")  # C, refused, was not the hall's
+    at_town = figures.dashboard(session, replace(march_period, point_id=town))
+    assert (at_town.received_in_period, at_town.points, at_town.totals.open) == (0, [], 0)
 
 
 def _the_figures_are_the_hand_counted_ones(march, session):

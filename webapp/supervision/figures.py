@@ -22,8 +22,11 @@ divide by, shown as "—"):
 - 导办率: published themes whose guidance asks questions ÷ published themes.
 - 好差评: `ratings.figures` over the cases finished in the period.
 
-A service point filter (issue 17) is one more condition in `case_conditions` (the cases'
-point) — every figure reads cases through it.
+- 服务点 (同城通办): a case's point is where it was accepted, else where it was handed in;
+  per point: cases received and accepted there in the period, completed (出件) there, and
+  the open tasks' cards of its cases now. The point filter keeps the cases a point took
+  part in (handed in, accepted or delivered there): one more condition in
+  `case_conditions`, which every figure reads cases through.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, select, text
+from sqlalchemy import and_, case, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from webapp.accounts.models import Department, Role, RoleGrant
@@ -41,6 +44,7 @@ from webapp.clock import CHINA_TZ
 from webapp.front_desk.models import MaterialGap
 from webapp.instruments.models import Instrument
 from webapp.ratings.figures import RatingFigures, rating_figures
+from webapp.service_network.models import ServicePoint
 from webapp.supervision.models import AuditVerification
 from webapp.themes.lookup import latest_version, list_themes
 from webapp.themes.models import Theme, ThemeVersion
@@ -58,6 +62,7 @@ class Filters:
     end: dt.date
     theme_code: str | None = None
     department_id: int | None = None
+    point_id: int | None = None  # 服务点 (service_network): cases it took part in
 
     @property
     def since(self) -> dt.datetime:
@@ -163,6 +168,7 @@ class Dashboard:
     cases_promised: int
     departments: list[DepartmentRow]
     items: list[ItemRow]
+    points: list[PointRow]
     guided_themes: int
     published_themes: int
     ratings: RatingFigures
@@ -189,7 +195,18 @@ def case_conditions(filters: Filters) -> list:
                 CaseTask.case_id == Case.id, CaseTask.department_id == filters.department_id
             )
         )
+    if filters.point_id is not None:
+        conditions.append(_at_point(filters.point_id))
     return conditions
+
+
+def _at_point(point_id: int):
+    # Each point column is indexed: the OR is three index scans, not a scan of cases.
+    return or_(
+        Case.submitted_point_id == point_id,
+        Case.accepted_point_id == point_id,
+        Case.delivered_point_id == point_id,
+    )
 
 
 def _of_theme(code: str):
@@ -210,6 +227,8 @@ def task_conditions(filters: Filters) -> list:
         )
     if filters.department_id is not None:
         conditions.append(CaseTask.department_id == filters.department_id)
+    if filters.point_id is not None:
+        conditions.append(CaseTask.case_id.in_(select(Case.id).where(_at_point(filters.point_id))))
     return conditions
 
 
@@ -320,6 +339,76 @@ def department_rows(session: Session, filters: Filters) -> list[DepartmentRow]:
     return sorted(result, key=lambda r: (-r.red, -r.yellow, -r.completed, r.department))
 
 
+@dataclass
+class PointRow:
+    """One service point's share: its cases of the period and its open tasks' cards now."""
+
+    point: str
+    level: str
+    received: int = 0
+    accepted: int = 0
+    completed: int = 0
+    open: int = 0
+    yellow: int = 0
+    red: int = 0
+
+
+def point_rows(session: Session, filters: Filters) -> list[PointRow]:
+    """Per service point (同城通办): received, accepted and delivered there in the period, and
+    the open tasks of its cases now; points with nothing to show are left out."""
+    # A case's point: where it was accepted, else where it was handed in (online: none).
+    home = func.coalesce(Case.accepted_point_id, Case.submitted_point_id)
+    scope = case_conditions(filters)
+    counts: dict[int, dict] = {}
+
+    def add(key: str, stmt) -> None:
+        for point_id, value in session.execute(stmt):
+            if point_id is not None:
+                counts.setdefault(point_id, {})[key] = int(value)
+
+    add(
+        "received",
+        select(home, func.count())
+        .where(_within(Case.submitted_at, filters), *scope)
+        .group_by(home),
+    )
+    add(
+        "accepted",
+        select(Case.accepted_point_id, func.count())
+        .where(_within(Case.accepted_at, filters), *scope)
+        .group_by(Case.accepted_point_id),
+    )
+    delivered = func.coalesce(Case.delivered_point_id, Case.accepted_point_id)
+    add("completed", select(delivered, func.count()).where(
+        _within(Case.completed_at, filters), Case.status == CaseStatus.COMPLETED, *scope
+    ).group_by(delivered))  # fmt: skip
+    open_tasks = (
+        select(
+            home,
+            func.count(),
+            _counted(CaseTask.card == Card.YELLOW),
+            _counted(CaseTask.card == Card.RED),
+        )
+        .join(Case, Case.id == CaseTask.case_id)
+        .where(CaseTask.status == TaskStatus.OPEN, *task_conditions(filters))
+        .group_by(home)
+    )
+    for point_id, *values in session.execute(open_tasks):
+        if point_id is not None:
+            row = counts.setdefault(point_id, {})
+            row.update(zip(("open", "yellow", "red"), (int(v) for v in values), strict=True))
+    if not counts:
+        return []
+    points = session.scalars(select(ServicePoint).where(ServicePoint.id.in_(counts)))
+    named = {p.id: p for p in points}
+    rows = [
+        PointRow(named[i].name, named[i].level_label, **values)
+        for i, values in counts.items()
+        if i in named
+    ]
+    return sorted(rows, key=lambda r: (-r.red, -r.yellow, -r.received, r.point))
+
+
 def item_rows(session: Session, filters: Filters) -> list[ItemRow]:
     """Working days per item completed in the period, beside the days promised."""
     stmt = (
@@ -395,6 +484,7 @@ def dashboard(session: Session, filters: Filters) -> Dashboard:
         cases_promised=int(cases_promised or 0),
         departments=departments,
         items=item_rows(session, filters),
+        points=point_rows(session, filters),
         guided_themes=guided,
         published_themes=published,
         ratings=rating_figures(session, finished),

@@ -27,6 +27,7 @@ from webapp.clock import today
 from webapp.db import db_session
 from webapp.domain_errors import Invalid, NotFound
 from webapp.notifications.templates import mask_name
+from webapp.service_network import points
 from webapp.supervision import escalation, figures, report, urging
 from webapp.themes.lookup import list_themes
 
@@ -47,6 +48,7 @@ class DashboardQuery(StrictSchema):
     end = fields.Date(load_default=None, allow_none=True)
     theme = Text(load_default="", validate=validate.Length(max=64))
     department = RowId(load_default=None, allow_none=True)
+    point = RowId(load_default=None, allow_none=True)  # 服务点
 
 
 def _period_error(query: dict) -> str | None:
@@ -81,6 +83,7 @@ def dashboard_page():
         end=query["end"] or on,
         theme_code=query["theme"] or None,
         department_id=query["department"],
+        point_id=query["point"],
     )
     board = figures.dashboard(session, filters)
     departments = list(session.scalars(select(Department).order_by(Department.id)))
@@ -91,6 +94,7 @@ def dashboard_page():
         errors=errors,
         themes=list_themes(session),
         departments=departments,
+        points=points.all_points(session),
         red_tasks=_red_tasks(session, filters),
         chart_data=json.dumps(_chart_data(board), ensure_ascii=False),
         percent=report.percent,
