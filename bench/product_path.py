@@ -102,14 +102,20 @@ def _user_for_department() -> dict[str, str]:
     return {dept: username for username, _role, _name, dept in DEMO_USERS if dept}
 
 
-def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[int, int]:
-    """One case, request by request; returns (case id, number of requests)."""
+def _run_case(
+    app, housing_fund: bool, users_by_dept: dict[str, str], *, on_request=None
+) -> tuple[int, int]:
+    """One case, request by request; returns (case id, number of requests).
+
+    `on_request`, if given, is called before each request (bench/statements.py counts)."""
     from webapp.applications import drafts
     from webapp.db import db_session
     from webapp.models import CaseStatus, CaseTask, TaskStatus, User
     from webapp.themes.lookup import get_theme
     from webapp.workbench.actions import act_on_task
 
+    if on_request:
+        on_request()
     with app.app_context():
         session = db_session()
         applicant = session.scalars(select(User).where(User.username == APPLICANT)).one()
@@ -124,6 +130,8 @@ def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[i
     steps = 1
 
     for _ in range(MAX_STEPS_PER_CASE):
+        if on_request:
+            on_request()
         with app.app_context():
             session = db_session()
             task = session.scalars(

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,28 +54,52 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# Heads this session has locked in its current transaction, by chain: a request recording
+# five events of one case locks and reads the head once, and the events go to the database
+# with the request's next flush (one INSERT each, one UPDATE of the head), not one flush
+# per event. Forgotten at every commit and rollback (savepoints included: a rolled-back
+# savepoint may have made the head), so a head is only reused under the lock it was read by.
+_HEADS = "audit_chain_heads_locked"
+
+
 def link(session: Session, event: AuditEvent) -> None:
-    """Give a new (unflushed) event its chain position and hashes, and move the head.
+    """Give a new event its chain position and hashes, and move the head (both unflushed).
 
     The head row is locked for the rest of the transaction (FOR UPDATE on PostgreSQL; on
     SQLite the database's single writer does it), so two writers of one chain line up.
     """
     event.chain = chain_of(event)
-    head = session.get(AuditChainHead, event.chain, with_for_update=True)
+    heads = session.info.setdefault(_HEADS, {})
+    head = heads.get(event.chain)
     if head is None:
-        head = AuditChainHead(chain=event.chain, seq=0, hash=GENESIS, event_id=0)
+        head = _locked_head(session, event.chain)
+        heads[event.chain] = head
+    event.chain_seq = head.seq + 1
+    event.prev_hash = head.hash
+    event.hash = event_hash(event)
+    session.add(event)
+    # The head points at its last event: the unit of work inserts the event, then writes
+    # its id into the head (a many-to-one), in whichever flush comes next.
+    head.seq, head.hash, head.last_event = event.chain_seq, event.hash, event
+
+
+def _locked_head(session: Session, chain: str) -> AuditChainHead:
+    head = session.get(AuditChainHead, chain, with_for_update=True)
+    if head is None:
+        head = AuditChainHead(chain=chain, seq=0, hash=GENESIS, event_id=0)
         try:
             with session.begin_nested():
                 session.add(head)
         except IntegrityError:
             # Another transaction started this chain at the same moment: use its head.
-            head = session.get(AuditChainHead, event.chain, with_for_update=True)
-    event.chain_seq = head.seq + 1
-    event.prev_hash = head.hash
-    event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
-    head.seq, head.hash, head.event_id = event.chain_seq, event.hash, event.id
+            head = session.get(AuditChainHead, chain, with_for_update=True)
+    return head
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, *_args) -> None:
+    session.info.pop(_HEADS, None)
 
 
 @dataclass(frozen=True)
