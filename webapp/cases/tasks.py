@@ -22,6 +22,7 @@ from webapp.audit import trail
 from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.deadlines import limits
 from webapp.notifications import outbox
+from webapp.process_cache import ProcessCache, version_key
 from webapp.themes.published import published_theme
 
 
@@ -41,7 +42,8 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
     new = [t for t in ready.values() if t.task_id not in known]
     if not new:
         return
-    departments = {d.code: d.id for d in session.scalars(select(Department))}
+    departments = department_ids(session, case.theme_version, theme)
+    rows = []
     for open_task in new:
         department = theme.task_departments[open_task.bpmn_id]
         item = theme.item_of_task(open_task.bpmn_id)
@@ -59,7 +61,31 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
             calendar_days=item.calendar_days if item else False,
             legal_days=item.legal_days if item else None,
         )
-        _opened(session, case, row, theme.yellow_card_at, department)
+        limits.schedule(case, row, theme.yellow_card_at)
+        session.add(row)
+        rows.append((row, department))
+    # One INSERT round for all of them, and only them: their ids go into the audit events,
+    # while the case row (whose state the step is still changing) is written once, later.
+    session.flush(objects=[row for row, _ in rows])
+    for row, department in rows:
+        _audit_opened(session, case, row, department)
+
+
+_DEPARTMENTS: ProcessCache[dict[str, int]] = ProcessCache("department ids of a version")
+
+
+def department_ids(session: Session, version, theme) -> dict[str, int]:
+    """Department code → id for the departments a theme version routes tasks to.
+
+    Read once per version and process: a step that opens tasks does not re-read the
+    department table (codes and ids of departments never change once created)."""
+    codes = sorted(set(theme.task_departments.values()))
+
+    def build() -> dict[str, int]:
+        stmt = select(Department.code, Department.id).where(Department.code.in_(codes))
+        return dict(session.execute(stmt).all())
+
+    return _DEPARTMENTS.get(version_key(version), build)
 
 
 def open_task(
@@ -97,6 +123,10 @@ def _opened(session: Session, case: Case, row: CaseTask, share: Decimal, departm
     limits.schedule(case, row, share)
     session.add(row)
     session.flush()
+    _audit_opened(session, case, row, department)
+
+
+def _audit_opened(session: Session, case: Case, row: CaseTask, department: str) -> None:
     trail.record(
         session,
         None,
