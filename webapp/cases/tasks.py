@@ -13,13 +13,14 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.cases import OpenTask
 from webapp.accounts.models import Department, User
 from webapp.audit import trail
-from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
+from webapp.cases.models import Card, Case, CaseTask, TaskKind, TaskStatus
 from webapp.deadlines import limits
 from webapp.notifications import outbox
 from webapp.process_cache import ProcessCache, version_key
@@ -43,12 +44,12 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
     if not new:
         return
     departments = department_ids(session, case.theme_version, theme)
-    rows = []
+    values = []
     for open_task in new:
         department = theme.task_departments[open_task.bpmn_id]
         item = theme.item_of_task(open_task.bpmn_id)
         row = CaseTask(
-            case=case,
+            case_id=case.id,
             kind=theme.task_kind(open_task.bpmn_id),
             engine_task_id=open_task.task_id,
             bpmn_id=open_task.bpmn_id,
@@ -60,15 +61,25 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
             allowed_days=limits.allowed_days(theme, open_task.bpmn_id),
             calendar_days=item.calendar_days if item else False,
             legal_days=item.legal_days if item else None,
+            card=Card.NONE,
         )
         limits.schedule(case, row, theme.yellow_card_at)
-        session.add(row)
-        rows.append((row, department))
-    # One INSERT round for all of them, and only them: their ids go into the audit events,
-    # while the case row (whose state the step is still changing) is written once, later.
-    session.flush(objects=[row for row, _ in rows])
-    for row, department in rows:
-        _audit_opened(session, case, row, department)
+        values.append({column: getattr(row, column) for column in _INSERTED})
+    # One INSERT … RETURNING for all of them, and only them: their ids go into the audit
+    # events, while the case row (which the step is still changing) is written once, later.
+    stmt = insert(CaseTask).returning(CaseTask, sort_by_parameter_order=True)
+    rows = session.scalars(stmt, values).all()
+    # Known to the case as loaded, not as a change of it (the rows are already stored).
+    set_committed_value(case, "tasks", [*case.tasks, *rows])
+    for row, open_task in zip(rows, new, strict=True):
+        _audit_opened(session, case, row, theme.task_departments[open_task.bpmn_id])
+
+
+_INSERTED = (
+    "case_id", "kind", "engine_task_id", "bpmn_id", "name", "department_id", "item_code",
+    "status", "created_at", "allowed_days", "calendar_days", "legal_days", "card", "due_at",
+    "yellow_at", "legal_due_at",
+)  # fmt: skip
 
 
 _DEPARTMENTS: ProcessCache[dict[str, int]] = ProcessCache("department ids of a version")
