@@ -27,7 +27,7 @@ from webapp.cases.engine_state import restore_workflow, store_workflow
 from webapp.cases.locking import TAKEN
 from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.cases.tasks import reschedule_open_tasks, sync_tasks
-from webapp.deadlines import limits
+from webapp.deadlines import limits, wake
 from webapp.domain_errors import Conflict
 from webapp.monitoring.metrics import ENGINE_STEP_SECONDS
 
@@ -121,6 +121,7 @@ def after_engine_step(session, step: EngineStep, at: dt.datetime) -> None:
         limits.evaluate_cards(session, case, at)
         case.next_timer_at = next_timer_at(workflow) if case.status_is_open else None
         case.next_check_at = limits.next_check(case, at, case.next_timer_at)
+        wake.announce_if_soon(session, at, case.next_check_at)
 
 
 def _hold_delivery_for_gaps(session, case: Case, at: dt.datetime) -> None:

@@ -1,0 +1,173 @@
+"""Cards moved in bulk: the worker turns every task (and case) whose instant has come
+yellow or red with a few statements per chunk, not one transaction per case.
+
+Per chunk (`CHUNK` rows, one short transaction, committed by the caller):
+- the candidates are read with their cases locked (`FOR UPDATE … SKIP LOCKED` on
+  PostgreSQL: a case a clerk holds is left for the next pass, and the clerk never waits
+  for more than one chunk); SQLite's write lock, taken at BEGIN, does the same;
+- one `UPDATE … RETURNING id` per card colour yields the ids of what changed;
+- every change is an audit event as before (`task.card_red` …, with the chains' heads
+  locked in one statement), inserted together with the chunk.
+
+A case whose clock is stopped (补正, waiting for a 容缺 material) keeps its diagram's cards,
+as `limits.evaluate_cards` decides; tasks outside BPMN (差评整改 …) are watched always. What
+else is due at those instants (the legal limit, the case's next look) is left to the case's
+own check (deadlines/sweep.py), which then finds the card already moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session
+
+from engine.working_calendar import Card
+from webapp.audit import chain, trail
+from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
+
+CHUNK = 500
+log = logging.getLogger(__name__)
+OPEN_CASE = (CaseStatus.SUBMITTED, CaseStatus.CORRECTION, CaseStatus.IN_PROGRESS)
+IN_BPMN = tuple(k.value for k in TaskKind if k.in_bpmn)
+
+
+@dataclass
+class Moved:
+    """What one chunk changed: ids of tasks turned red (for escalation), and counts."""
+
+    red_task_ids: list[int] = field(default_factory=list)
+    tasks: int = 0
+    cases: int = 0
+
+    def __iadd__(self, other: Moved) -> Moved:
+        self.red_task_ids += other.red_task_ids
+        self.tasks += other.tasks
+        self.cases += other.cases
+        return self
+
+
+def move_task_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> Moved:
+    """Turn up to `limit` open tasks whose yellow or due instant has come; audited."""
+    target = _task_target(now)
+    stmt = (
+        select(CaseTask.id, CaseTask.case_id, CaseTask.card, CaseTask.kind, CaseTask.due_at)
+        .add_columns(Case.pauses, target.label("target"))
+        .join(Case, Case.id == CaseTask.case_id)
+        .where(
+            CaseTask.status == TaskStatus.OPEN,
+            or_(
+                and_(CaseTask.card != Card.RED, CaseTask.due_at < now),
+                and_(CaseTask.card == Card.NONE, CaseTask.yellow_at <= now),
+            ),
+            or_(CaseTask.kind.not_in(IN_BPMN), Case.status.in_(OPEN_CASE)),
+        )
+        .order_by(CaseTask.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=[Case, CaseTask])
+    )
+    rows = [
+        r
+        for r in session.execute(stmt)
+        # The clock stopped: the diagram's cards wait for it (JSON, so read here, not in SQL).
+        if r.kind not in IN_BPMN or not _paused(r.pauses)
+    ]
+    moved = Moved()
+    if not rows:
+        return moved
+    by_target: dict[str, list] = {}
+    for row in rows:
+        by_target.setdefault(row.target, []).append(row)
+    chain.lock_heads(session, {f"case:{r.case_id}" for r in rows})
+    for card, group in by_target.items():
+        changed = set(
+            session.scalars(
+                update(CaseTask)
+                .where(CaseTask.id.in_([r.id for r in group]))
+                .values(card=card)
+                .returning(CaseTask.id),
+                execution_options={"synchronize_session": False},
+            )
+        )
+        for row in group:
+            if row.id not in changed:
+                continue
+            trail.record_by_id(
+                session,
+                f"task.card_{card}",
+                case_id=row.case_id,
+                task_id=row.id,
+                before={"card": row.card},
+                after={"card": card, "due_at": _iso(row.due_at)},
+            )
+        moved.tasks += len(changed)
+        if card == Card.RED:
+            moved.red_task_ids += sorted(changed)
+    session.flush()
+    return moved
+
+
+def move_case_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> Moved:
+    """Turn red up to `limit` open cases whose overall promise has passed; audited.
+
+    (A case's yellow instant is not stored: its own check moves it.)"""
+    stmt = (
+        select(Case.id, Case.card, Case.pauses, Case.promised_at)
+        .where(
+            Case.status == CaseStatus.IN_PROGRESS,
+            Case.accepted_at.is_not(None),
+            Case.card != Card.RED,
+            Case.promised_at < now,
+        )
+        .order_by(Case.promised_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Case)
+    )
+    rows = [r for r in session.execute(stmt) if not _paused(r.pauses)]
+    moved = Moved()
+    if not rows:
+        return moved
+    chain.lock_heads(session, {f"case:{r.id}" for r in rows})
+    changed = set(
+        session.scalars(
+            update(Case)
+            .where(Case.id.in_([r.id for r in rows]))
+            # The case row changes: its optimistic lock counts it like any other writer.
+            .values(card=Card.RED, row_version=Case.row_version + 1)
+            .returning(Case.id),
+            execution_options={"synchronize_session": False},
+        )
+    )
+    for row in rows:
+        if row.id in changed:
+            trail.record_by_id(
+                session,
+                "case.card_red",
+                case_id=row.id,
+                before={"card": row.card},
+                after={"card": Card.RED.value, "promised_at": _iso(row.promised_at)},
+            )
+    moved.cases = len(changed)
+    session.flush()
+    return moved
+
+
+def turned_red(session: Session, task_ids: list[int]) -> None:
+    """The one place a sweep hands on the tasks it turned red, once per pass, in a
+    transaction of its own: escalation to supervisors (督办, issue 18) hooks in here."""
+    log.info("%d tasks turned red", len(task_ids))
+
+
+def _task_target(now: dt.datetime):
+    return sql_case((CaseTask.due_at < now, Card.RED.value), else_=Card.YELLOW.value)
+
+
+def _paused(pauses) -> bool:
+    return any(p.get("end") is None for p in pauses or [])
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
