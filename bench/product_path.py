@@ -221,7 +221,8 @@ def _footprint(engine, case_ids: list[int]) -> str:
             disk = (
                 conn.scalar(
                     text(
-                        "SELECT sum(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_master "
+                        "SELECT sum(pgsize) FROM dbstat WHERE name IN "
+                        "(SELECT name FROM sqlite_master "
                         "WHERE tbl_name IN ('cases', 'case_tasks', 'audit_events'))"
                     )
                 )
