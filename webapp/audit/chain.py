@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as lite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,16 +86,25 @@ def link(session: Session, event: AuditEvent) -> None:
 
 
 def lock_heads(session: Session, chains: set[str]) -> None:
-    """Lock (and read) the heads of many chains in one statement, for a batch of events;
-    chains without a head yet get theirs from `link` as usual."""
+    """Lock (and read) the heads of many chains in a few statements, for a batch of events:
+    heads missing yet are made first in one INSERT that leaves existing ones alone."""
     heads = session.info.setdefault(_HEADS, {})
     wanted = sorted(chains - heads.keys())
     for start in range(0, len(wanted), 1000):
+        part = wanted[start : start + 1000]
+        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else lite_insert)(
+            AuditChainHead
+        )
+        session.execute(
+            insert.on_conflict_do_nothing(index_elements=["chain"]),
+            [{"chain": c, "seq": 0, "hash": GENESIS, "event_id": 0} for c in part],
+        )
         stmt = (
             select(AuditChainHead)
-            .where(AuditChainHead.chain.in_(wanted[start : start + 1000]))
+            .where(AuditChainHead.chain.in_(part))
             .order_by(AuditChainHead.chain)  # one order for every locker: no deadlock
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
         for head in session.scalars(stmt):
             heads[head.chain] = head

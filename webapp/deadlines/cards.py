@@ -1,7 +1,8 @@
 """Cards moved in bulk: the worker turns every task (and case) whose instant has come
 yellow or red with a few statements per chunk, not one transaction per case.
 
-Per chunk (`CHUNK` rows, one short transaction, committed by the caller):
+Per chunk (`CHUNK` rows, one short transaction, committed by the caller; a clerk waits for
+one chunk at most):
 - the candidates are read with their cases locked (`FOR UPDATE … SKIP LOCKED` on
   PostgreSQL: a case a clerk holds is left for the next pass, and the clerk never waits
   for more than one chunk); SQLite's write lock, taken at BEGIN, does the same;
@@ -29,7 +30,7 @@ from engine.working_calendar import Card
 from webapp.audit import chain, trail
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
 
-CHUNK = 500
+CHUNK = 200
 log = logging.getLogger(__name__)
 OPEN_CASE = (CaseStatus.SUBMITTED, CaseStatus.CORRECTION, CaseStatus.IN_PROGRESS)
 IN_BPMN = tuple(k.value for k in TaskKind if k.in_bpmn)
