@@ -11,7 +11,7 @@ ASSET_SOURCES := $(wildcard webapp/assets/*)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test bench lint worker mutants clean
+.PHONY: setup run test bench bench-large loadtest lint worker mutants clean
 
 setup: $(PY_STAMP) $(ASSETS_STAMP)
 
@@ -51,6 +51,15 @@ mutants: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The inbox at 1,000,000 open tasks (bulk SQL, a few minutes more than `make bench`).
+bench-large: setup
+	YJS_BENCH_INBOX_TASKS=1000000 $(BIN)/python -m bench
+
+# 企业开办 journeys over HTTP against `yjs serve` on PostgreSQL (locust, headless, ~2 min);
+# YJS_BENCH_DATABASE_URL picks the database, YJS_LOADTEST_PORT the port (8765).
+loadtest: setup
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -6,8 +6,9 @@ PostgreSQL comes from YJS_BENCH_DATABASE_URL (default: local `yjs_bench`, create
 missing, schema `public` dropped and recreated); if it cannot be reached, that row is
 skipped with the reason. Then the one-form merge bench (bench/merge_bench.py), a clerk's
 action while a worker sweeps 300 due cases against the same action with no sweep
-(bench/clerk_during_sweep.py) and the workbench bench (bench/workbench_bench.py: inbox with
-200,000 open tasks, worker sweep).
+(bench/clerk_during_sweep.py), overdue tasks turning red under one worker (bench/worker_wake.py)
+and the workbench bench (bench/workbench_bench.py: inbox with 200,000 open tasks — 1,000,000
+with `make bench-large` — and a worker sweep). `make loadtest` is apart (bench/loadtest/).
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from .product_path import (
     sqlite_path,
 )
 from .statements import report as statements_report
+from .workbench_bench import INBOX_TASKS
 from .workbench_bench import report as workbench_report
+from .worker_wake import report as wake_report
 
 # The floor's cases: bare engine + one UPDATE + COMMIT per step (enough for a steady rate).
 FLOOR_CASES = 100
@@ -118,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-workbench",
         action="store_true",
         help="skip the inbox (200,000 tasks) and worker sweep (100,000 cases) bench",
+    )
+    parser.add_argument(
+        "--no-wake",
+        action="store_true",
+        help="skip the worker wake bench (1,000 and 10,000 due among 100,000 waiting)",
     )
     args = parser.parse_args(argv)
     if args.cases < 1 or args.bare_cases < 1 or args.merge_repeat < 1:
@@ -201,9 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     print(clerk_during_sweep_report(pg_url))
+    if not args.no_wake:
+        print()
+        print("… 到期变红 worker wake bench (100,000 waiting)", file=sys.stderr, flush=True)
+        print(wake_report(pg_url))
     if not args.no_workbench:
         print()
-        print("… 工作台 workbench bench (200,000 tasks)", file=sys.stderr, flush=True)
+        print(f"… 工作台 workbench bench ({INBOX_TASKS:,} tasks)", file=sys.stderr, flush=True)
         print(workbench_report(pg_url))
     return 0
 
