@@ -56,7 +56,7 @@ bench: setup
 bench-large: setup
 	YJS_BENCH_INBOX_TASKS=1000000 $(BIN)/python -m bench
 
-# 企业开办 journeys over HTTP against `yjs serve` on PostgreSQL (locust, headless, ~2 min);
+# 企业开办 journeys over HTTP against `yjs serve` on PostgreSQL (locust, headless, ~3 min);
 # YJS_BENCH_DATABASE_URL picks the database, YJS_LOADTEST_PORT the port (8765).
 loadtest: setup
 	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)

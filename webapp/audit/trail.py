@@ -112,25 +112,6 @@ def record(
     return event
 
 
-def record_by_id(
-    session: Session,
-    action: str,
-    *,
-    case_id: int,
-    task_id: int | None = None,
-    before: dict | None = None,
-    after: dict | None = None,
-) -> AuditEvent:
-    """The system's event about a case known by id only (the worker's bulk card moves,
-    which change rows without loading them): the same event `record` writes."""
-    event = AuditEvent(
-        at=now(), actor_id=None, action=action, case_id=case_id, task_id=task_id,
-        theme_id=None, before=before, after=after, detail=None,
-    )  # fmt: skip
-    chain.link(session, event)
-    return event
-
-
 def case_timeline(session: Session, case: Case, viewer: User) -> list[AuditEvent]:
     """The case's events that `viewer` may see, oldest first."""
     stmt = select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)

@@ -27,8 +27,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from engine.working_calendar import Card
-from webapp.audit import chain, trail
+from webapp.audit import chain
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
+from webapp.clock import now as clock_now
 
 CHUNK = 200
 log = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ def move_task_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> M
     by_target: dict[str, list] = {}
     for row in rows:
         by_target.setdefault(row.target, []).append(row)
-    chain.lock_heads(session, {f"case:{r.case_id}" for r in rows})
+    at = clock_now()
+    events = []
     for card, group in by_target.items():
         changed = set(
             session.scalars(
@@ -93,21 +95,16 @@ def move_task_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> M
                 execution_options={"synchronize_session": False},
             )
         )
-        for row in group:
-            if row.id not in changed:
-                continue
-            trail.record_by_id(
-                session,
-                f"task.card_{card}",
-                case_id=row.case_id,
-                task_id=row.id,
-                before={"card": row.card},
-                after={"card": card, "due_at": _iso(row.due_at)},
-            )
+        events += [
+            _event(at, f"task.card_{card}", row.case_id, row.id,
+                   before={"card": row.card}, after={"card": card, "due_at": _iso(row.due_at)})
+            for row in group
+            if row.id in changed
+        ]  # fmt: skip
         moved.tasks += len(changed)
         if card == Card.RED:
             moved.red_task_ids += sorted(changed)
-    session.flush()
+    chain.append_many(session, events)
     return moved
 
 
@@ -131,7 +128,6 @@ def move_case_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> M
     moved = Moved()
     if not rows:
         return moved
-    chain.lock_heads(session, {f"case:{r.id}" for r in rows})
     changed = set(
         session.scalars(
             update(Case)
@@ -142,18 +138,26 @@ def move_case_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> M
             execution_options={"synchronize_session": False},
         )
     )
-    for row in rows:
-        if row.id in changed:
-            trail.record_by_id(
-                session,
-                "case.card_red",
-                case_id=row.id,
-                before={"card": row.card},
-                after={"card": Card.RED.value, "promised_at": _iso(row.promised_at)},
-            )
+    at = clock_now()
+    chain.append_many(
+        session,
+        [
+            _event(at, "case.card_red", row.id, None, before={"card": row.card},
+                   after={"card": Card.RED.value, "promised_at": _iso(row.promised_at)})
+            for row in rows
+            if row.id in changed
+        ],
+    )  # fmt: skip
     moved.cases = len(changed)
-    session.flush()
     return moved
+
+
+def _event(at, action: str, case_id: int, task_id: int | None, *, before, after) -> dict:
+    """A system event's columns, as `trail.record` would fill them."""
+    return {
+        "at": at, "actor_id": None, "action": action, "case_id": case_id, "task_id": task_id,
+        "theme_id": None, "before": before, "after": after, "detail": None,
+    }  # fmt: skip
 
 
 def turned_red(session: Session, task_ids: list[int]) -> None:
