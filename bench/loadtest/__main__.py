@@ -58,7 +58,9 @@ def _server(url: str, instance: str, port: int) -> subprocess.Popen:
     raise RuntimeError("yjs serve did not answer /healthz within 60 s")
 
 
-def _locust(user_class: str, users: int, seconds: int, port: int, csv_prefix: Path) -> dict:
+def _locust(
+    user_class: str, users: int, seconds: int, port: int, csv_prefix: Path, bounded=False
+) -> dict:
     """Run locust headless; returns the journey window (seconds, journeys) if it wrote one."""
     out = Path(f"{csv_prefix}_window.json")
     subprocess.run(
@@ -87,7 +89,7 @@ def _locust(user_class: str, users: int, seconds: int, port: int, csv_prefix: Pa
             "WARNING",
         ],  # fmt: skip
         cwd=REPO,
-        env={**os.environ, "YJS_LOADTEST_OUT": str(out)},
+        env={**os.environ, "YJS_LOADTEST_OUT": str(out), "YJS_LOADTEST_SECONDS": str(seconds)},
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -103,7 +105,7 @@ def _rows(csv_prefix: Path) -> dict[str, dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.loadtest")
     parser.add_argument("--users", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=90)
+    parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=int(os.environ.get("YJS_LOADTEST_PORT", 8765)))
     args = parser.parse_args(argv)
     pg = os.environ.get("YJS_BENCH_DATABASE_URL") or DEFAULT_PG_URL
@@ -115,7 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         server = _server(url, tmp, args.port)
         try:
             print(f"… /healthz, {args.users} users, {HEALTH_SECONDS} s", file=sys.stderr)
-            _locust("HealthUser", args.users, HEALTH_SECONDS, args.port, Path(tmp) / "health")
+            _locust(
+                "HealthUser",
+                args.users,
+                HEALTH_SECONDS,
+                args.port,
+                Path(tmp) / "health",
+                bounded=True,
+            )
             print(f"… journeys, {args.users} users, {args.seconds} s", file=sys.stderr)
             window = _locust(
                 "JourneyUser", args.users, args.seconds, args.port, Path(tmp) / "journey"

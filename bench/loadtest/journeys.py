@@ -2,8 +2,11 @@
 
 `HealthUser`: /healthz as fast as it answers (the reference: what the same server does
 with no work). `JourneyUser`: one 企业开办 case from submission to 出件 after another, with
-sessions established once at start (the applicant and one clerk per department, each its
-own cookie jar); every request of a journey is counted, the inbox reads included. Names
+sessions established once at start: each user its applicant's session, and one session
+per clerk (the window and each department) shared by all users, as a hall's clerks serve
+every applicant; every request of a journey is counted, the inbox reads included. The
+journeys are timed from the moment every session exists (sign-ins hash passwords: set-up,
+not journeys) for YJS_LOADTEST_SECONDS, then locust stops. Names
 group the per-action latencies: 提交 submit, 待办 inbox, 受理 accept, 审批 grant, 出件 deliver.
 """
 
@@ -15,7 +18,9 @@ import re
 import time
 from pathlib import Path
 
+import gevent
 import gevent.event
+import gevent.lock
 import yaml
 from locust import HttpUser, constant, events, task
 from locust.clients import HttpSession
@@ -34,6 +39,8 @@ MAX_ROUNDS = 40
 # set-up, not journeys); written where YJS_LOADTEST_OUT says when locust stops.
 WINDOW = {"journeys": 0, "started": None, "ready": 0}
 ALL_IN = gevent.event.Event()
+CLERKS: list = []  # the clerks' sessions, shared by every user
+CLERKS_LOCK = gevent.lock.Semaphore()
 
 
 @events.quitting.add_listener
@@ -91,15 +98,19 @@ class JourneyUser(HttpUser):
         answers = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
         self.answers = answers
         self.applicant = Browser(self, "zhangsan")
-        self.window = Browser(self, "window")
-        self.clerks = [Browser(self, name) for name in DEPARTMENT_CLERKS]
+        with CLERKS_LOCK:
+            if not CLERKS:
+                CLERKS.extend(Browser(self, name) for name in ("window", *DEPARTMENT_CLERKS))
+        self.clerks = CLERKS
         self.n = 0
         WINDOW["ready"] += 1
         if WINDOW["ready"] == self.environment.parsed_options.num_users:
-            # The last one in: from now on the figures are journeys only.
+            # The last one in: from now on the figures are journeys only, for a fixed time.
             self.environment.stats.reset_all()
             WINDOW["started"] = time.monotonic()
             ALL_IN.set()
+            seconds = float(os.environ.get("YJS_LOADTEST_SECONDS", "60"))
+            gevent.spawn_later(seconds, self.environment.runner.quit)
         ALL_IN.wait()
 
     @task
@@ -114,7 +125,7 @@ class JourneyUser(HttpUser):
         case_no = response.json()["case_no"]
         for _ in range(MAX_ROUNDS):
             progressed = False
-            for clerk in (self.window, *self.clerks):
+            for clerk in self.clerks:
                 tasks = clerk.get("/api/tasks/", "待办 inbox").json().get("tasks", [])
                 for item in tasks:
                     if item["case_no"] != case_no:

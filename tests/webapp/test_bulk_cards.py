@@ -5,8 +5,11 @@ handed on by id; a stopped clock keeps its cards. And a step writes the case row
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
+import pytest
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from webapp.audit.chain import verify
 from webapp.deadlines import cards, wake
@@ -109,3 +112,35 @@ def test_the_worker_sleeps_until_the_earliest_due_instant(session):
     )
     due = wake.next_due(session)
     assert due is None or earliest is None or due <= earliest
+
+
+def test_a_request_that_schedules_a_look_soon_wakes_the_sleeping_worker(app, is_postgres):
+    """PostgreSQL: NOTIFY at commit ends the worker's sleep (SQLite has no such channel and
+    the worker wakes at the earliest instant it knew of)."""
+    if not is_postgres:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    engine = app.extensions["yjs_db"].engine
+    stop = threading.Event()
+    alarm = wake.Alarm(engine, stop)
+    try:
+        sleeper = threading.Thread(target=alarm.sleep, args=(600,))
+        sleeper.start()
+        with Session(engine) as other:
+            now = dt.datetime.now(dt.UTC)
+            wake.announce_if_soon(other, now, now + dt.timedelta(seconds=5))
+            other.commit()
+        sleeper.join(timeout=60)
+        woken = not sleeper.is_alive()
+    finally:
+        stop.set()
+        alarm.close()
+    assert woken, "the worker slept on through the notice"
+
+
+def test_a_look_far_ahead_is_not_announced(session):
+    now = dt.datetime.now(dt.UTC)
+    wake.announce_if_soon(session, now, now + dt.timedelta(days=3))
+    assert not session.info.get(wake._ANNOUNCE)
+    wake.announce_if_soon(session, now, now + dt.timedelta(seconds=3))
+    assert session.info.get(wake._ANNOUNCE)
+    session.info.pop(wake._ANNOUNCE)

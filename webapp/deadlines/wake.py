@@ -92,9 +92,19 @@ class Alarm:
             left = until - time.monotonic()
             if left <= 0:
                 return
-            for _ in self._conn.notifies(timeout=min(left, 0.5), stop_after=1):
+            try:
+                for _ in self._conn.notifies(timeout=min(left, 0.5), stop_after=1):
+                    return
+            except Exception:  # noqa: BLE001 - a lost listening connection must not stop the worker
+                log.warning("新任务通知连接中断，改为仅按最早到期时间唤醒", exc_info=True)
+                self.close()
+                self._conn = None
+                self.stop.wait(max(0.0, until - time.monotonic()))
                 return
 
     def close(self) -> None:
         if self._conn is not None:
-            self._conn.close()
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                log.debug("closing the listening connection failed", exc_info=True)
