@@ -77,7 +77,8 @@ def _locust(
             "--spawn-rate",
             str(users),
             "--run-time",
-            f"{seconds}s",
+            # Journeys: an upper bound; the users stop themselves after `seconds` of them.
+            f"{seconds if bounded else seconds + 600}s",
             "--stop-timeout",
             "10",
             "--host",
@@ -90,7 +91,7 @@ def _locust(
         ],  # fmt: skip
         cwd=REPO,
         env={**os.environ, "YJS_LOADTEST_OUT": str(out), "YJS_LOADTEST_SECONDS": str(seconds)},
-        check=True,
+        check=False,  # locust exits 1 when any request failed: the figures say how many
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
