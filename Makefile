@@ -11,7 +11,7 @@ ASSET_SOURCES := $(wildcard webapp/assets/*)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test bench bench-supervision lint worker mutants clean
+.PHONY: setup run test bench bench-supervision bench-large loadtest lint worker mutants clean
 
 setup: $(PY_STAMP) $(ASSETS_STAMP)
 
@@ -56,6 +56,14 @@ bench: setup
 # when YJS_BENCH_SUPERVISION=1.
 bench-supervision: setup
 	$(BIN)/python -m bench.supervision_bench
+# The inbox at 1,000,000 open tasks (bulk SQL, a few minutes more than `make bench`).
+bench-large: setup
+	YJS_BENCH_INBOX_TASKS=1000000 $(BIN)/python -m bench
+
+# 企业开办 journeys over HTTP against `yjs serve` on PostgreSQL (locust, headless, ~3 min);
+# YJS_BENCH_DATABASE_URL picks the database, YJS_LOADTEST_PORT the port (8765).
+loadtest: setup
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -9,7 +9,9 @@ action while a worker sweeps 300 due cases against the same action with no sweep
 (bench/clerk_during_sweep.py) and the workbench bench (bench/workbench_bench.py: inbox with
 200,000 open tasks, worker sweep). With YJS_BENCH_SUPERVISION=1, last, the 效能监督 bench
 (bench/supervision_bench.py: dashboard and monthly report over 1,000,000 cases; several
-minutes, so opt-in; `make bench-supervision` runs it alone).
+minutes, so opt-in; `make bench-supervision` runs it alone). Also overdue tasks turning red
+under one worker (bench/worker_wake.py); the inbox at 1,000,000 open tasks with
+`make bench-large`. `make loadtest` is apart (bench/loadtest/).
 """
 
 from __future__ import annotations
@@ -18,24 +20,33 @@ import argparse
 import os
 import platform
 import sys
+import tempfile
 import unicodedata
 from importlib.metadata import version
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from .clerk_during_sweep import DUE_CASES
 from .clerk_during_sweep import report as clerk_during_sweep_report
-from .engine_throughput import BPMN, REPO, bare_engine
+from .engine_throughput import BPMN, REPO, bare_engine, floor_path
 from .merge_bench import report as merge_report
 from .product_path import (
     DEFAULT_PG_URL,
     PostgresUnavailable,
     ProductResult,
     postgres_path,
+    postgres_url,
     sqlite_path,
 )
+from .statements import report as statements_report
 from .supervision_bench import report_lines as supervision_report
+from .workbench_bench import INBOX_TASKS
 from .workbench_bench import report as workbench_report
+from .worker_wake import report as wake_report
+
+# The floor's cases: bare engine + one UPDATE + COMMIT per step (enough for a steady rate).
+FLOOR_CASES = 100
 
 COLUMNS = (
     ("路径 path", "<"),
@@ -43,6 +54,7 @@ COLUMNS = (
     ("件/秒 cases/s", ">"),
     ("毫秒/件 ms/case", ">"),
     ("对裸引擎 vs bare", ">"),
+    ("对下限 vs floor", ">"),
     ("平均状态 state B/case", ">"),
 )
 
@@ -68,7 +80,21 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def product_row(label: str, result: ProductResult, bare: float) -> tuple[str, ...]:
+def floor_row(label: str, n: int, floor: float, bare: float) -> tuple[str, ...]:
+    return (
+        label,
+        str(n),
+        f"{floor:.1f}",
+        f"{1000 / floor:.1f}",
+        f"{floor / bare:.3f}×",
+        "1.000×",
+        "—",
+    )
+
+
+def product_row(
+    label: str, result: ProductResult, bare: float, floor: float | None
+) -> tuple[str, ...]:
     cases = str(result.cases)
     if result.completed != result.cases:
         cases += f" ({result.completed} 办结 completed)"
@@ -79,6 +105,7 @@ def product_row(label: str, result: ProductResult, bare: float) -> tuple[str, ..
         f"{result.cases_per_s:.1f}",
         f"{1000 / result.cases_per_s:.1f}",
         f"{result.cases_per_s / bare:.3f}× (1/{bare / result.cases_per_s:.0f})",
+        f"{result.cases_per_s / floor:.2f}× (目标 ≥ 0.5)" if floor else "—",
         state,
     )
 
@@ -98,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-workbench",
         action="store_true",
         help="skip the inbox (200,000 tasks) and worker sweep (100,000 cases) bench",
+    )
+    parser.add_argument(
+        "--no-wake",
+        action="store_true",
+        help="skip the worker wake bench (1,000 and 10,000 due among 100,000 waiting)",
     )
     args = parser.parse_args(argv)
     if args.cases < 1 or args.bare_cases < 1 or args.merge_repeat < 1:
@@ -127,22 +159,32 @@ def main(argv: list[str] | None = None) -> int:
             f"{1000 / bare:.2f}",
             "1.000×",
             "—",
+            "—",
         )
     ]
 
-    print(f"… SQLite, {args.cases} cases", file=sys.stderr, flush=True)
+    print(f"… SQLite, floor + {args.cases} cases", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="yjs-bench-floor-") as tmp:
+        floor_sqlite = floor_path(f"sqlite:///{Path(tmp) / 'floor.sqlite3'}", FLOOR_CASES)
+    rows.append(
+        floor_row("下限 floor: 裸引擎+每步一次写入, SQLite", FLOOR_CASES, floor_sqlite, bare)
+    )
     sqlite = sqlite_path(args.cases)
-    rows.append(product_row("产品路径 product path, SQLite", sqlite, bare))
+    rows.append(product_row("产品路径 product path, SQLite", sqlite, bare, floor_sqlite))
 
     notes = []
     shown_url = make_url(pg_url).render_as_string(hide_password=True)
     print(f"… PostgreSQL {shown_url}, {args.cases} cases", file=sys.stderr, flush=True)
     try:
         pg = postgres_path(pg_url, args.cases)
+        floor_pg = floor_path(postgres_url(pg_url).render_as_string(False), FLOOR_CASES)
     except PostgresUnavailable as exc:
         notes.append(f"PostgreSQL 已跳过 skipped ({shown_url}): {exc}")
     else:
-        rows.append(product_row("产品路径 product path, PostgreSQL", pg, bare))
+        rows.append(
+            floor_row("下限 floor: 裸引擎+每步一次写入, PostgreSQL", FLOOR_CASES, floor_pg, bare)
+        )
+        rows.append(product_row("产品路径 product path, PostgreSQL", pg, bare, floor_pg))
         notes.append(f"PostgreSQL: {shown_url}")
 
     print(table(rows))
@@ -155,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     print("状态大小 state size: len(json.dumps(case.state, ensure_ascii=False).encode()), 办结案件")
     for note in notes:
         print(note)
+    for label, result in (("SQLite", sqlite), ("PostgreSQL", locals().get("pg"))):
+        if result is not None and result.footprint:
+            print(f"每件办结案件字节 bytes per completed case, {label}: {result.footprint}")
+    print()
+    print("… 每请求语句 statements per request", file=sys.stderr, flush=True)
+    print(statements_report())
     print()
     print(f"… 一表合并 merge bench, {args.merge_repeat} repetitions", file=sys.stderr, flush=True)
     print(merge_report(args.merge_repeat))
@@ -165,9 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     print(clerk_during_sweep_report(pg_url))
+    if not args.no_wake:
+        print()
+        print("… 到期变红 worker wake bench (100,000 waiting)", file=sys.stderr, flush=True)
+        print(wake_report(pg_url))
     if not args.no_workbench:
         print()
-        print("… 工作台 workbench bench (200,000 tasks)", file=sys.stderr, flush=True)
+        print(f"… 工作台 workbench bench ({INBOX_TASKS:,} tasks)", file=sys.stderr, flush=True)
         print(workbench_report(pg_url))
     if os.environ.get("YJS_BENCH_SUPERVISION") == "1":
         print()

@@ -67,7 +67,7 @@ class Latencies:
 
 def _accepted_cases(app, n: int) -> list[int]:
     """n cases accepted by the front desk, each one request's worth of work and commit."""
-    from webapp.cases import lifecycle
+    from webapp.applications import drafts
     from webapp.db import db_session
     from webapp.models import CaseTask, TaskStatus, User
     from webapp.themes.lookup import get_theme
@@ -78,7 +78,8 @@ def _accepted_cases(app, n: int) -> list[int]:
         with app.app_context():
             session = db_session()
             applicant = session.scalars(select(User).where(User.username == APPLICANT)).one()
-            case = lifecycle.submit_application(
+            # As the product path: materials declared on paper, received as it accepts.
+            case = drafts.submit(
                 session,
                 applicant,
                 get_theme(session, THEME),

@@ -55,6 +55,7 @@ class ProductResult:
     seconds: float
     steps: int  # requests made in the timed loop (submissions + task actions)
     avg_state_bytes: float | None  # UTF-8 JSON of case.state, completed cases
+    footprint: str = ""  # bytes per completed case: state, tasks, audit; live and on disk
 
     @property
     def cases_per_s(self) -> float:
@@ -102,14 +103,20 @@ def _user_for_department() -> dict[str, str]:
     return {dept: username for username, _role, _name, dept in DEMO_USERS if dept}
 
 
-def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[int, int]:
-    """One case, request by request; returns (case id, number of requests)."""
+def _run_case(
+    app, housing_fund: bool, users_by_dept: dict[str, str], *, on_request=None
+) -> tuple[int, int]:
+    """One case, request by request; returns (case id, number of requests).
+
+    `on_request`, if given, is called before each request (bench/statements.py counts)."""
     from webapp.applications import drafts
     from webapp.db import db_session
     from webapp.models import CaseStatus, CaseTask, TaskStatus, User
     from webapp.themes.lookup import get_theme
     from webapp.workbench.actions import act_on_task
 
+    if on_request:
+        on_request()
     with app.app_context():
         session = db_session()
         applicant = session.scalars(select(User).where(User.username == APPLICANT)).one()
@@ -124,6 +131,8 @@ def _run_case(app, housing_fund: bool, users_by_dept: dict[str, str]) -> tuple[i
     steps = 1
 
     for _ in range(MAX_STEPS_PER_CASE):
+        if on_request:
+            on_request()
         with app.app_context():
             session = db_session()
             task = session.scalars(
@@ -175,9 +184,68 @@ def product_path(url: str, n: int, *, warmup: int = 1) -> ProductResult:
                 steps += case_steps
             seconds = time.perf_counter() - start
             completed, avg_state = _state_sizes(app, case_ids)
+            footprint = _footprint(engine, case_ids)
         finally:
             engine.dispose()
-    return ProductResult(n, completed, seconds, steps, avg_state)
+    return ProductResult(n, completed, seconds, steps, avg_state, footprint)
+
+
+def _footprint(engine, case_ids: list[int]) -> str:
+    """Bytes per completed case as stored: the state, its task rows and audit events (the
+    rows' own sizes), and the three tables on disk (dead row versions included: before
+    any vacuum) divided by the cases in them."""
+    ids = ",".join(str(i) for i in case_ids)
+    postgres = engine.dialect.name == "postgresql"
+    size = "pg_column_size({})" if postgres else "length(CAST({} AS BLOB))"
+    row = "pg_column_size(t.*)" if postgres else "0"
+    with engine.connect() as conn:
+        state = conn.scalar(
+            text(f"SELECT avg({size.format('state')}) FROM cases WHERE id IN ({ids})")
+        )
+        tasks = (
+            conn.scalar(text(f"SELECT sum({row}) FROM case_tasks t WHERE case_id IN ({ids})")) or 0
+        )
+        audit = (
+            conn.scalar(text(f"SELECT sum({row}) FROM audit_events t WHERE case_id IN ({ids})"))
+            or 0
+        )
+        cases = conn.scalar(text("SELECT count(*) FROM cases"))
+        if postgres:
+            disk = conn.scalar(
+                text(
+                    "SELECT pg_total_relation_size('cases') + pg_total_relation_size('case_tasks')"
+                    " + pg_total_relation_size('audit_events')"
+                )
+            )
+        else:
+            disk = (
+                conn.scalar(
+                    text(
+                        "SELECT sum(pgsize) FROM dbstat WHERE name IN "
+                        "(SELECT name FROM sqlite_master "
+                        "WHERE tbl_name IN ('cases', 'case_tasks', 'audit_events'))"
+                    )
+                )
+                if _has_dbstat(conn)
+                else None
+            )
+    n = len(case_ids)
+    parts = [f"引擎状态 engine state {state or 0:,.0f} B (目标 target ≤ 8,192)"]
+    if postgres:
+        parts.append(f"任务行 task rows {tasks / n:,.0f} B")
+        parts.append(f"留痕 audit rows {audit / n:,.0f} B")
+    if disk:
+        parts.append(f"磁盘 on disk (三表含死行 3 tables, dead rows incl.) {disk / cases:,.0f} B")
+    return ", ".join(parts)
+
+
+def _has_dbstat(conn) -> bool:
+    try:
+        conn.execute(text("SELECT 1 FROM dbstat LIMIT 1"))
+        return True
+    except DBAPIError:
+        conn.rollback()
+        return False
 
 
 def sqlite_path(n: int) -> ProductResult:

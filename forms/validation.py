@@ -81,13 +81,43 @@ def to_storable(values: Any) -> Any:
     return values
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What validating against one form needs that does not depend on the answers, worked
+    out once per form and kept with it (a theme version's form is cached per process, so
+    each application is checked against a ready plan, not a fresh walk of the form)."""
+
+    parse_order: tuple[MergedField, ...]  # identifiers after the fields they depend on
+    always_shown: frozenset[str]  # a theme question, or asked by an item unconditionally
+
+
+def _plan(form: MergedForm) -> _Plan:
+    plan = form.__dict__.get("_validation_plan")
+    if plan is None:
+        plan = _Plan(
+            parse_order=_parse_order(form.fields),
+            always_shown=frozenset(
+                f.key for f in form.fields if f.question or any(u.when is None for u in f.usages)
+            ),
+        )
+        # MergedForm is frozen; like its own cached properties, the plan lives in __dict__.
+        form.__dict__["_validation_plan"] = plan
+    return plan
+
+
+def _parse_order(fields: Sequence[MergedField]) -> tuple[MergedField, ...]:
+    # A field checked as an identifier reads its chooser's parsed value: parse it after.
+    return tuple(sorted(fields, key=lambda f: f.checked_as is not None))
+
+
 def _check(
     form: MergedForm, answers: Mapping[str, Any], regions: RegionTable | None = None
 ) -> tuple[dict[str, Any], list]:
+    plan = _plan(form)
     values, problems = _parse_scope(
-        form.fields, answers, key_of=str, label_prefix="", regions=regions
+        plan.parse_order, answers, key_of=str, label_prefix="", regions=regions, ordered=True
     )
-    visible = _Visibility(form, values)
+    visible = _Visibility(form, values, plan.always_shown)
     errors: list[FieldError] = []
     kept: dict[str, Any] = {}
     for f in form.fields:
@@ -108,12 +138,13 @@ def _parse_scope(
     key_of: Any,
     label_prefix: str,
     regions: RegionTable | None = None,
+    ordered: bool = False,
 ) -> tuple[dict[str, Any], dict[str, list[FieldError]]]:
-    """Parse the non-blank answers of `fields`; errors by field key, not yet filtered."""
+    """Parse the non-blank answers of `fields` (`ordered`: already in parse order);
+    errors by field key, not yet filtered."""
     values: dict[str, Any] = {}
     problems: dict[str, list[FieldError]] = {}
-    # A field checked as an identifier reads its chooser's parsed value: parse it after.
-    for f in sorted(fields, key=lambda f: f.checked_as is not None):
+    for f in fields if ordered else _parse_order(fields):
         raw = answers.get(f.key)
         if is_blank(raw):
             continue
@@ -171,12 +202,17 @@ def _parse_group(
 class _Visibility:
     """Which fields are shown and required, given the parsed answers of this application."""
 
-    def __init__(self, form: MergedForm, values: Mapping[str, Any]):
+    def __init__(
+        self, form: MergedForm, values: Mapping[str, Any], always: frozenset[str] = frozenset()
+    ):
         self.form = form
         self.values = values
+        self.always = always
         self._shown: dict[str, bool] = {}
 
     def shown(self, key: str) -> bool:
+        if key in self.always:
+            return True
         if key not in self._shown:
             self._shown[key] = False  # a condition cycle hides the fields in it
             f = self.form.field(key) if key in self.form else None

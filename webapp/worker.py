@@ -1,10 +1,15 @@
 """The background worker process.
 
-Each sweep runs in its own application context: it fires due BPMN timers, moves yellow/red
-cards and flags missed 容缺 promises (deadlines/sweep.py), committing after every case, then
-delivers the notification outbox (notifications/delivery.py), committing after every message.
-Several workers may run at once against one PostgreSQL; row locks with SKIP LOCKED share
-the work.
+Each sweep runs in its own application context. First it moves the cards whose instant has
+come in bulk (deadlines/cards.py: a few statements per 500 tasks, a short transaction
+each), so a thousand overdue tasks are red within a second of their deadline; then it
+brings each due case up to date (deadlines/sweep.py: BPMN timers, 容缺 promises, the legal
+limit, the next look), committing after every case; then it delivers the notification
+outbox (notifications/delivery.py), committing after every message. Several workers may
+run at once against one PostgreSQL; row locks with SKIP LOCKED share the work.
+
+Between sweeps it sleeps until the earliest due instant, woken early by a request that
+scheduled something sooner (deadlines/wake.py), and never longer than `interval`.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import time
 
 from flask import Flask, current_app
 
+from webapp.clock import now as clock_now
 from webapp.clock import today
 from webapp.db import WRITE_INTENT, db_session
+from webapp.deadlines import cards, wake
 from webapp.deadlines import sweep as deadline_sweep
 from webapp.notifications import delivery
 from webapp.notifications.sms import channel_from_config as sms_channel_from_config
@@ -57,14 +64,50 @@ def deliver_notifications(limit: int = 1000) -> int:
     return done
 
 
-def sweep() -> int:
-    """One pass over due work, a transaction per case; returns how many cases it handled."""
+def move_cards() -> cards.Moved:
+    """Every due card move, in bulk, a short transaction per chunk; then escalation."""
+    session = db_session()
+    at = clock_now()
+    moved = cards.Moved()
+    for step in (cards.move_task_cards, cards.move_case_cards):
+        while True:
+            try:
+                session.connection(execution_options={WRITE_INTENT: True})
+                chunk = step(session, at)
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+            moved += chunk
+            if chunk.tasks + chunk.cases < cards.CHUNK:
+                break
+    if moved.red_task_ids:
+        try:
+            session.connection(execution_options={WRITE_INTENT: True})
+            cards.turned_red(session, moved.red_task_ids, at)
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+    return moved
+
+
+def sweep(budget: float | None = None) -> int:
+    """One pass over due work: cards in bulk, then a transaction per case; returns how many
+    cases it handled. With `budget` (seconds) it stops after that long with cases left,
+    so the next pass moves newly due cards first."""
     session = db_session()
     total = 0
     # The calendar an administrator entered in the web app counts here too.
     arrangement.refresh(session)
     session.rollback()
+    moved = move_cards()
+    if moved.tasks or moved.cases:
+        log.info("cards moved: %d tasks, %d cases", moved.tasks, moved.cases)
+    started = time.monotonic()
     while True:
+        if budget is not None and time.monotonic() - started > budget:
+            return total
         try:
             # This transaction will write: on SQLite take the write lock at BEGIN, so
             # workers queue instead of deadlocking (no-op on PostgreSQL, which row-locks).
@@ -115,7 +158,10 @@ def warn_calendar_coverage(warned_on):
 
 
 def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> bool:
-    """Sweep until stopped (SIGTERM/SIGINT); with `once`, one sweep. False if the last failed."""
+    """Sweep until stopped (SIGTERM/SIGINT); with `once`, one sweep. False if the last failed.
+
+    `interval` is the longest sleep: the worker wakes at the earliest due instant, or when
+    told of new work (PostgreSQL), whichever comes first."""
     stop = threading.Event()
 
     def _stop(_signum, _frame):
@@ -126,23 +172,46 @@ def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> boo
     log.info("worker started")
     ok = True
     warned_on = None
-    while not stop.is_set():
-        with app.app_context():
-            try:
-                advanced = sweep()
-                escalate_still_red()
-                sent = deliver_notifications()
-                ok = True
-                if advanced:
-                    log.info("sweep handled %d cases", advanced)
-                warned_on = warn_calendar_coverage(warned_on)
-                if sent:
-                    log.info("delivered %d notifications", sent)
-            except Exception:
-                ok = False
-                log.exception("sweep failed; retrying next round")
-        if once:
-            break
-        stop.wait(interval)
+    alarm = None
+    try:
+        while not stop.is_set():
+            sleep = interval
+            with app.app_context():
+                if alarm is None and not once:
+                    alarm = wake.Alarm(db_session().get_bind().engine, stop)
+                try:
+                    advanced = sweep(None if once else PASS_SECONDS)
+                    escalate_still_red()
+                    sent = deliver_notifications()
+                    ok = True
+                    if advanced:
+                        log.info("sweep handled %d cases", advanced)
+                    warned_on = warn_calendar_coverage(warned_on)
+                    if sent:
+                        log.info("delivered %d notifications", sent)
+                    sleep = _until_due(wake.next_due(db_session()), interval)
+                    db_session().rollback()
+                except Exception:
+                    ok = False
+                    log.exception("sweep failed; retrying next round")
+            if once:
+                break
+            if sleep > 0:
+                alarm.sleep(sleep)
+    finally:
+        if alarm is not None:
+            alarm.close()
     log.info("worker stopped")
     return ok
+
+
+# A sweep's per-case part stops after this long when cases are left (and the next pass
+# starts at once): cards that come due meanwhile are moved within about this delay.
+PASS_SECONDS = 2.0
+
+
+def _until_due(due, longest: float) -> float:
+    """Seconds to sleep before the earliest due instant (none: the longest sleep)."""
+    if due is None:
+        return longest
+    return max(0.0, min(longest, (due - clock_now()).total_seconds()))

@@ -16,8 +16,13 @@ import json
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as lite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,28 +58,101 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# Heads this session has locked in its current transaction, by chain: a request recording
+# five events of one case locks and reads the head once, and the events go to the database
+# with the request's next flush (one INSERT each, one UPDATE of the head), not one flush
+# per event. Forgotten at every commit and rollback (savepoints included: a rolled-back
+# savepoint may have made the head), so a head is only reused under the lock it was read by.
+_HEADS = "audit_chain_heads_locked"
+
+
 def link(session: Session, event: AuditEvent) -> None:
-    """Give a new (unflushed) event its chain position and hashes, and move the head.
+    """Give a new event its chain position and hashes, and move the head (both unflushed).
 
     The head row is locked for the rest of the transaction (FOR UPDATE on PostgreSQL; on
     SQLite the database's single writer does it), so two writers of one chain line up.
     """
     event.chain = chain_of(event)
-    head = session.get(AuditChainHead, event.chain, with_for_update=True)
+    heads = session.info.setdefault(_HEADS, {})
+    head = heads.get(event.chain)
     if head is None:
-        head = AuditChainHead(chain=event.chain, seq=0, hash=GENESIS, event_id=0)
+        head = _locked_head(session, event.chain)
+        heads[event.chain] = head
+    event.chain_seq = head.seq + 1
+    event.prev_hash = head.hash
+    event.hash = event_hash(event)
+    session.add(event)
+    # The head points at its last event: the unit of work inserts the event, then writes
+    # its id into the head (a many-to-one), in whichever flush comes next.
+    head.seq, head.hash, head.last_event = event.chain_seq, event.hash, event
+
+
+def append_many(session: Session, events: list[dict]) -> int:
+    """Append many system events (dicts of AuditEvent's columns, without the chain fields)
+    in a few statements: heads made and locked in two, the events inserted in one, the
+    heads moved in one more. The same chains, positions and hashes as `link` one by one;
+    for the worker's bulk moves, in a transaction that has linked nothing through `link`."""
+    if not events:
+        return 0
+    heads_table, events_table = AuditChainHead.__table__, AuditEvent.__table__
+    for event in events:
+        event["chain"] = chain_of(SimpleNamespace(**event))
+    chains = sorted({e["chain"] for e in events})
+    if chains & session.info.get(_HEADS, {}).keys():
+        raise RuntimeError("append_many after link in one transaction: heads would diverge")
+    dialect = session.get_bind().dialect.name
+    heads: dict[str, list] = {}
+    for start in range(0, len(chains), 1000):
+        part = chains[start : start + 1000]
+        insert = (pg_insert if dialect == "postgresql" else lite_insert)(heads_table)
+        session.execute(
+            insert.on_conflict_do_nothing(index_elements=["chain"]),
+            [{"chain": c, "seq": 0, "hash": GENESIS, "event_id": 0} for c in part],
+        )
+        stmt = (
+            select(heads_table.c.chain, heads_table.c.seq, heads_table.c.hash)
+            .where(heads_table.c.chain.in_(part))
+            .order_by(heads_table.c.chain)  # one order for every locker: no deadlock
+            .with_for_update()
+        )
+        heads.update({c: [seq, h] for c, seq, h in session.execute(stmt)})
+    for event in events:
+        head = heads[event["chain"]]
+        event["chain_seq"], event["prev_hash"] = head[0] + 1, head[1]
+        event["hash"] = event_hash(SimpleNamespace(**event))
+        head[0], head[1] = event["chain_seq"], event["hash"]
+    ids = session.scalars(
+        sa_insert(events_table).returning(events_table.c.id, sort_by_parameter_order=True),
+        events,
+    ).all()
+    last = {e["chain"]: (e, event_id) for e, event_id in zip(events, ids, strict=True)}
+    session.execute(
+        update(heads_table).where(heads_table.c.chain == bindparam("b_chain")),
+        [
+            {"b_chain": c, "seq": e["chain_seq"], "hash": e["hash"], "event_id": event_id}
+            for c, (e, event_id) in last.items()
+        ],
+    )
+    return len(events)
+
+
+def _locked_head(session: Session, chain: str) -> AuditChainHead:
+    head = session.get(AuditChainHead, chain, with_for_update=True)
+    if head is None:
+        head = AuditChainHead(chain=chain, seq=0, hash=GENESIS, event_id=0)
         try:
             with session.begin_nested():
                 session.add(head)
         except IntegrityError:
             # Another transaction started this chain at the same moment: use its head.
-            head = session.get(AuditChainHead, event.chain, with_for_update=True)
-    event.chain_seq = head.seq + 1
-    event.prev_hash = head.hash
-    event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
-    head.seq, head.hash, head.event_id = event.chain_seq, event.hash, event.id
+            head = session.get(AuditChainHead, chain, with_for_update=True)
+    return head
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, *_args) -> None:
+    session.info.pop(_HEADS, None)
 
 
 @dataclass(frozen=True)

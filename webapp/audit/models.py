@@ -57,3 +57,9 @@ class AuditChainHead(Base):
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[int] = mapped_column(Integer)
+
+    # Set by chain.link: the unit of work copies the event's id into `event_id` once the
+    # event is inserted (no foreign key in the schema: 0 before a chain's first event).
+    last_event: Mapped[AuditEvent | None] = relationship(
+        primaryjoin="foreign(AuditChainHead.event_id) == AuditEvent.id", viewonly=False
+    )

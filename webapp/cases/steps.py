@@ -27,7 +27,7 @@ from webapp.cases.engine_state import restore_workflow, store_workflow
 from webapp.cases.locking import TAKEN
 from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
 from webapp.cases.tasks import reschedule_open_tasks, sync_tasks
-from webapp.deadlines import limits
+from webapp.deadlines import limits, wake
 from webapp.domain_errors import Conflict
 from webapp.monitoring.metrics import ENGINE_STEP_SECONDS
 
@@ -85,34 +85,43 @@ def engine_step(
 ) -> Iterator[EngineStep]:
     timed_from = perf_counter()  # /metrics: how long a step that succeeds takes
     step = EngineStep(case, started)
-    yield step
+    # The caller's changes inside the block (status, marks, audit events) and the step's
+    # own reach the database together: no query in between flushes the case row early.
+    with session.no_autoflush:
+        yield step
     after_engine_step(session, step, at)
     ENGINE_STEP_SECONDS.observe(perf_counter() - timed_from)
 
 
 def after_engine_step(session, step: EngineStep, at: dt.datetime) -> None:
-    """Audit the timers that fired, store the workflow, bring projection and deadlines along."""
+    """Audit the timers that fired, store the workflow, bring projection and deadlines along.
+
+    Without autoflush: every change to the case row made here (state, cards, next checks)
+    goes to the database in one UPDATE with the request's next flush, not one per query
+    that happens to run in between (the row is rewritten whole each time)."""
     case, workflow = step.case, step.workflow
-    for timer in step.fired_timers:
-        # The system's act, not the clerk's whose step happened to poll it: no actor.
-        trail.record(
-            session,
-            None,
-            "timer.fired",
-            case=case,
-            after={
-                "element": timer.bpmn_id,
-                "name": timer.name,
-                "due_at": timer.due_at.isoformat() if timer.due_at else None,
-                "at": at.isoformat(),
-            },
-        )
-    store_workflow(case, workflow)
-    sync_tasks(session, case, engine_cases.open_tasks(workflow), at)
-    _hold_delivery_for_gaps(session, case, at)
-    limits.evaluate_cards(session, case, at)
-    case.next_timer_at = next_timer_at(workflow) if case.status_is_open else None
-    case.next_check_at = limits.next_check(case, at, case.next_timer_at)
+    with session.no_autoflush:
+        for timer in step.fired_timers:
+            # The system's act, not the clerk's whose step happened to poll it: no actor.
+            trail.record(
+                session,
+                None,
+                "timer.fired",
+                case=case,
+                after={
+                    "element": timer.bpmn_id,
+                    "name": timer.name,
+                    "due_at": timer.due_at.isoformat() if timer.due_at else None,
+                    "at": at.isoformat(),
+                },
+            )
+        store_workflow(case, workflow)
+        sync_tasks(session, case, engine_cases.open_tasks(workflow), at)
+        _hold_delivery_for_gaps(session, case, at)
+        limits.evaluate_cards(session, case, at)
+        case.next_timer_at = next_timer_at(workflow) if case.status_is_open else None
+        case.next_check_at = limits.next_check(case, at, case.next_timer_at)
+        wake.announce_if_soon(session, at, case.next_check_at)
 
 
 def _hold_delivery_for_gaps(session, case: Case, at: dt.datetime) -> None:

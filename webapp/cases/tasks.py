@@ -13,16 +13,18 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.cases import OpenTask
 from engine.working_calendar import WORKING_DAY
 from webapp.accounts.models import Department, User
 from webapp.audit import trail
-from webapp.cases.models import Case, CaseTask, TaskKind, TaskStatus
+from webapp.cases.models import Card, Case, CaseTask, TaskKind, TaskStatus
 from webapp.deadlines import limits
 from webapp.notifications import outbox
+from webapp.process_cache import ProcessCache, version_key
 from webapp.themes.published import published_theme
 
 WORKING_DAY_SECONDS = Decimal(WORKING_DAY // dt.timedelta(seconds=1))
@@ -44,12 +46,13 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
     new = [t for t in ready.values() if t.task_id not in known]
     if not new:
         return
-    departments = {d.code: d.id for d in session.scalars(select(Department))}
+    departments = department_ids(session, case.theme_version, theme)
+    values = []
     for open_task in new:
         department = theme.task_departments[open_task.bpmn_id]
         item = theme.item_of_task(open_task.bpmn_id)
         row = CaseTask(
-            case=case,
+            case_id=case.id,
             kind=theme.task_kind(open_task.bpmn_id),
             engine_task_id=open_task.task_id,
             bpmn_id=open_task.bpmn_id,
@@ -61,8 +64,42 @@ def sync_tasks(session: Session, case: Case, ready_tasks: Iterable[OpenTask], at
             allowed_days=limits.allowed_days(theme, open_task.bpmn_id),
             calendar_days=item.calendar_days if item else False,
             legal_days=item.legal_days if item else None,
+            card=Card.NONE,
         )
-        _opened(session, case, row, theme.yellow_card_at, department)
+        limits.schedule(case, row, theme.yellow_card_at)
+        values.append({column: getattr(row, column) for column in _INSERTED})
+    # One INSERT … RETURNING for all of them, and only them: their ids go into the audit
+    # events, while the case row (which the step is still changing) is written once, later.
+    stmt = insert(CaseTask).returning(CaseTask, sort_by_parameter_order=True)
+    rows = session.scalars(stmt, values).all()
+    # Known to the case as loaded, not as a change of it (the rows are already stored).
+    set_committed_value(case, "tasks", [*case.tasks, *rows])
+    for row, open_task in zip(rows, new, strict=True):
+        _audit_opened(session, case, row, theme.task_departments[open_task.bpmn_id])
+
+
+_INSERTED = (
+    "case_id", "kind", "engine_task_id", "bpmn_id", "name", "department_id", "item_code",
+    "status", "created_at", "allowed_days", "calendar_days", "legal_days", "card", "due_at",
+    "yellow_at", "legal_due_at",
+)  # fmt: skip
+
+
+_DEPARTMENTS: ProcessCache[dict[str, int]] = ProcessCache("department ids of a version")
+
+
+def department_ids(session: Session, version, theme) -> dict[str, int]:
+    """Department code → id for the departments a theme version routes tasks to.
+
+    Read once per version and process: a step that opens tasks does not re-read the
+    department table (codes and ids of departments never change once created)."""
+    codes = sorted(set(theme.task_departments.values()))
+
+    def build() -> dict[str, int]:
+        stmt = select(Department.code, Department.id).where(Department.code.in_(codes))
+        return dict(session.execute(stmt).all())
+
+    return _DEPARTMENTS.get(version_key(version), build)
 
 
 def open_task(
@@ -100,6 +137,10 @@ def _opened(session: Session, case: Case, row: CaseTask, share: Decimal, departm
     limits.schedule(case, row, share)
     session.add(row)
     session.flush()
+    _audit_opened(session, case, row, department)
+
+
+def _audit_opened(session: Session, case: Case, row: CaseTask, department: str) -> None:
     trail.record(
         session,
         None,

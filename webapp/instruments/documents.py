@@ -9,6 +9,7 @@ in the README: fonts-wqy-microhei; WeasyPrint needs Pango).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import segno
@@ -26,8 +27,12 @@ def public_query_url(case_no: str) -> str:
     return f"{base}/query?no={case_no}"
 
 
+@functools.lru_cache(maxsize=512)
 def qr_svg(url: str, title: str = "扫码查询办件进度") -> str:
-    """The QR code of `url` as inline SVG (crisp in the HTML view and in the PDF)."""
+    """The QR code of `url` as inline SVG (crisp in the HTML view and in the PDF).
+
+    Cached: every instrument of a case encodes the same 办件查询 address, and encoding
+    one takes ~10 ms (the costliest part of issuing)."""
     # omitsize: a viewBox instead of a fixed size, so the page's CSS sizes it (28 mm).
     return segno.make(url, error="m").svg_inline(border=4, omitsize=True, title=title)
 

@@ -163,8 +163,9 @@ def _write(session, event, channel, *, title, body, user, mobile, case) -> Outbo
         attempts=0,
         next_attempt_at=at,
     )
+    # Written with the request's next flush: a message alone needs no round trip of its
+    # own (and must not write the case row early, half-way through a step).
     session.add(row)
-    session.flush()
     return row
 
 

@@ -64,8 +64,10 @@ class ThemeVersion(Base):
     # on it, so a cached spec can never be served for different content under a reused id.
     digest: Mapped[str | None] = mapped_column(String(64))
     spec: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
-    human_tasks: Mapped[dict] = mapped_column(JsonDocument)
-    definition: Mapped[dict] = mapped_column(JsonDocument)
+    # Read once per version and process into a PublishedTheme (themes/published.py): not
+    # loaded with every case (the definition is ~40 KB of JSON, decoded on each load).
+    human_tasks: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
+    definition: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     form: Mapped[dict] = mapped_column(JsonDocument, deferred=True)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("theme_drafts.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
