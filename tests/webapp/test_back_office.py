@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from engine.working_calendar import working_time_between
 from webapp.clock import CHINA_TZ, travel_to
-from webapp.deadlines import sweep
+from webapp.deadlines import cards, sweep
 from webapp.models import (
     AuditEvent,
     CaseTask,
@@ -107,7 +107,10 @@ def test_special_procedure_stops_the_items_clock_across_national_day(login, subm
     ).all()
     assert messages and "现场勘查" in messages[0].body
 
-    # The procedure runs past its expected end: the sweep shows it red on its own.
+    # The procedure runs past its expected end: the worker's bulk move shows it red on its
+    # own, and leaves the stopped item alone although its old due date has long passed.
+    moved = cards.move_task_cards(session, beijing(2026, 10, 9, 9))
+    assert special["id"] in moved.red_task_ids and task_id not in moved.red_task_ids
     sweep.sweep_due_cases(session, beijing(2026, 10, 9, 9))
     session.commit()
     session.expire_all()

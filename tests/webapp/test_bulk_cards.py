@@ -15,6 +15,7 @@ from webapp.audit.chain import verify
 from webapp.deadlines import cards, wake
 from webapp.deadlines import sweep as supervision
 from webapp.models import AuditEvent, Case, CaseTask
+from webapp.supervision.models import TaskEscalation
 from webapp.worker import _until_due
 
 from .test_time_limits import _accepted, _case, _task
@@ -47,6 +48,22 @@ def test_overdue_tasks_turn_red_in_bulk_audited_once_and_their_ids_come_back(
     reds = [e for e in _events(session, case, "task.card_red") if e.task_id == task_id]
     assert len(reds) == 1
     assert verify(session).intact
+
+
+def test_tasks_turned_red_in_bulk_are_escalated_once(login, submit_case, session):
+    """The worker hands a pass's red tasks to 效能监督: the department head and the
+    supervisors hear of each once (level 1), however often the ids come again."""
+    case = _accepted(login, submit_case, session)
+    registration = _task(case, "Task_Registration")
+    now = registration.due_at + dt.timedelta(seconds=1)
+    moved = cards.move_task_cards(session, now)
+    cards.turned_red(session, moved.red_task_ids, now)
+    cards.turned_red(session, moved.red_task_ids, now)
+    session.flush()
+    (first,) = session.scalars(
+        select(TaskEscalation).where(TaskEscalation.task_id == registration.id)
+    ).all()
+    assert first.level == 1 and first.case_id == case.id
 
 
 def test_a_stopped_clock_keeps_its_cards(login, submit_case, session):

@@ -30,6 +30,7 @@ from engine.working_calendar import Card
 from webapp.audit import chain
 from webapp.cases.models import Case, CaseStatus, CaseTask, TaskKind, TaskStatus
 from webapp.clock import now as clock_now
+from webapp.deadlines import limits
 from webapp.supervision import escalation
 
 CHUNK = 200
@@ -77,7 +78,7 @@ def move_task_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> M
         for r in session.execute(stmt)
         # The clock stopped: the diagram's cards wait for it (JSON, so read here, not in SQL);
         # so does a task whose own clock a 特别程序 or 退回补正 stopped (back_office).
-        if (r.kind not in IN_BPMN or not _paused(r.pauses)) and not _paused(r.own_pauses)
+        if not (r.kind in IN_BPMN and limits.stopped(r.pauses)) and not limits.stopped(r.own_pauses)
     ]
     moved = Moved()
     if not rows:
@@ -126,7 +127,7 @@ def move_case_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> M
         .limit(limit)
         .with_for_update(skip_locked=True, of=Case)
     )
-    rows = [r for r in session.execute(stmt) if not _paused(r.pauses)]
+    rows = [r for r in session.execute(stmt) if not limits.stopped(r.pauses)]
     if rows:
         # The overall promise also waits while an item's own clock is stopped (limits).
         own = session.execute(
@@ -136,7 +137,7 @@ def move_case_cards(session: Session, now: dt.datetime, limit: int = CHUNK) -> M
                 CaseTask.pauses.is_not(None),
             )
         )
-        waiting = {case_id for case_id, pauses in own if _paused(pauses)}
+        waiting = {case_id for case_id, pauses in own if limits.stopped(pauses)}
         rows = [r for r in rows if r.id not in waiting]
     moved = Moved()
     if not rows:
@@ -182,10 +183,6 @@ def turned_red(session: Session, task_ids: list[int], now: dt.datetime) -> None:
 
 def _task_target(now: dt.datetime):
     return sql_case((CaseTask.due_at < now, Card.RED.value), else_=Card.YELLOW.value)
-
-
-def _paused(pauses) -> bool:
-    return any(p.get("end") is None for p in pauses or [])
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -48,8 +48,13 @@ def allowed_days(theme: PublishedTheme, bpmn_id: str) -> Decimal:
 
 def pauses_of(case: Case, since: dt.datetime | None = None) -> tuple[Pause, ...]:
     """The case's clock pauses, clipped to start no earlier than `since`."""
+    return _clipped(case.pauses, since)
+
+
+def _clipped(pauses: list | None, since: dt.datetime | None) -> tuple[Pause, ...]:
+    """Stored pauses ({"start", "end"} in ISO) as `Pause`s starting no earlier than `since`."""
     result = []
-    for p in case.pauses or []:
+    for p in pauses or []:
         start = dt.datetime.fromisoformat(p["start"])
         end = dt.datetime.fromisoformat(p["end"]) if p.get("end") else None
         if since is not None:
@@ -60,8 +65,13 @@ def pauses_of(case: Case, since: dt.datetime | None = None) -> tuple[Pause, ...]
     return tuple(result)
 
 
+def stopped(pauses: list | None) -> bool:
+    """Whether stored pauses hold one still running (the clock is stopped now)."""
+    return any(p.get("end") is None for p in pauses or [])
+
+
 def is_paused(case: Case) -> bool:
-    return any(p.get("end") is None for p in case.pauses or [])
+    return stopped(case.pauses)
 
 
 def pause(session: Session, case: Case, reason: str, at: dt.datetime) -> None:
@@ -119,20 +129,11 @@ def case_deadline(case: Case, total_days: Decimal) -> Deadline:
 
 def task_own_pauses(task: CaseTask, since: dt.datetime | None = None) -> tuple[Pause, ...]:
     """The task's own clock stops (back_office: 特别程序, 退回补正), clipped to `since`."""
-    result = []
-    for p in task.pauses or []:
-        start = dt.datetime.fromisoformat(p["start"])
-        end = dt.datetime.fromisoformat(p["end"]) if p.get("end") else None
-        if since is not None:
-            if end is not None and end <= since:
-                continue
-            start = max(start, since)
-        result.append(Pause(start, end))
-    return tuple(result)
+    return _clipped(task.pauses, since)
 
 
 def task_is_paused(task: CaseTask) -> bool:
-    return any(p.get("end") is None for p in task.pauses or [])
+    return stopped(task.pauses)
 
 
 def schedule(case: Case, task: CaseTask, share: Decimal) -> None:
