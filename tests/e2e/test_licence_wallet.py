@@ -31,9 +31,11 @@ def test_wallet_shows_downloads_and_loses_a_revoked_licence(live_server, login_p
     from PIL import Image
     from pypdf import PdfReader
 
-    case_no = _completed_case(live_server, licence_no=USCC)
+    # lisi: the browser tests share one server, and zhangsan's wallet gathers other tests'
+    # 营业执照 (with two of a kind, nothing is prefilled: which company is meant is his).
+    case_no = _completed_case(live_server, licence_no=USCC, applicant="lisi")
 
-    applicant = login_page("zhangsan")
+    applicant = login_page("lisi")
     applicant.goto(live_server("/applicant/licences"))
     row = applicant.locator("#licences tbody tr", has_text=USCC)
     assert "营业执照" in row.inner_text() and "有效" in row.inner_text()

@@ -5,9 +5,11 @@ Screenshots (390 px and desktop) go to test-artifacts/."""
 from __future__ import annotations
 
 
-def _completed_case(live_server, licence_no: str = "91441322MA4W3Q5K1J") -> str:
-    """A 企业开办 case (no 公积金) accepted, granted and handed out, over the API; SAMR's
-    营业执照 is numbered `licence_no`."""
+def _completed_case(
+    live_server, licence_no: str = "91441322MA4W3Q5K1J", applicant: str = "zhangsan"
+) -> str:
+    """A 企业开办 case (no 公积金) of `applicant` accepted, granted and handed out, over the
+    API; SAMR's 营业执照 is numbered `licence_no`."""
     from tests.conftest import UserClient
     from tests.webapp.conftest import enterprise_answers
     from webapp.accounts.users import DEMO_PASSWORD
@@ -20,7 +22,7 @@ def _completed_case(live_server, licence_no: str = "91441322MA4W3Q5K1J") -> str:
         response = user.post_json(f"/api/tasks/{tasks[0]['id']}/complete", payload)
         assert response.status_code == 200, response.get_json()
 
-    created = client("zhangsan").post_json(
+    created = client(applicant).post_json(
         "/api/cases/",
         {"theme": "enterprise-opening", "answers": enterprise_answers(housing_fund=False)},
     )
