@@ -51,20 +51,7 @@ def upload(
     if not access_policy.can_upload_material(applicant, case, material_code):
         raise Conflict("办件已受理，材料不能再更改；如需补充请联系综合窗口")
     material = materials_to_hand_in(case).get(material_code)
-    existing = [f for f in files_of(session, case) if f.material_code == material_code]
-    row = _store(session, applicant, material, existing, filename, data)
-    row.case_id = case.id
-    session.add(row)
-    session.flush()
-    trail.record(
-        session,
-        applicant,
-        "material.uploaded",
-        case=case,
-        # Not the file name: applicants often name scans after their 身份证号.
-        after={"material": material.name, "size": row.size, "sha256": row.sha256[:16]},
-    )
-    return row
+    return _attach(session, applicant, case, material, filename, data)
 
 
 def attach_for_party(
@@ -77,7 +64,13 @@ def attach_for_party(
 ) -> MaterialFile:
     """A file staff hand in with a case they submit for a party (帮办代办: the 授权委托书),
     checked like every material; the caller has checked that `actor` acts for the case."""
-    existing = [f for f in files_of(session, case) if f.material_code == material.code]
+    return _attach(session, actor, case, material, filename, data)
+
+
+def _attach(session, actor, case, material, filename: str, data: bytes) -> MaterialFile:
+    """Store a checked file as `case`'s copy of `material` (None: refused by `_store`)."""
+    code = material.code if material is not None else None
+    existing = [f for f in files_of(session, case) if f.material_code == code]
     row = _store(session, actor, material, existing, filename, data)
     row.case_id = case.id
     session.add(row)
@@ -87,6 +80,7 @@ def attach_for_party(
         actor,
         "material.uploaded",
         case=case,
+        # Not the file name: applicants often name scans after their 身份证号.
         after={"material": material.name, "size": row.size, "sha256": row.sha256[:16]},
     )
     return row
