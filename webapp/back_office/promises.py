@@ -130,30 +130,29 @@ def after_grant(session: Session, case: Case, task: CaseTask, at: dt.datetime) -
     case.next_check_at = limits.next_check(case, at, case.next_timer_at)
 
 
-def confirm(session: Session, actor: User, task_id: int, values: dict) -> CaseTask:
-    """核查属实: the promise holds; the decision stands."""
+def _close_check(session: Session, actor: User, task_id: int, values: dict, decision: str):
+    """The 事后核查 task done with its finding (confirmed / refuted), audited."""
     case, check, item_task = _lock_check(session, actor, task_id)
     at = now()
     finding = values["finding"].strip()
-    before = mark_done(check, actor, {"decision": "confirmed", "finding": finding}, at)
+    before = mark_done(check, actor, {"decision": decision, "finding": finding}, at)
     trail.record(
-        session, actor, "post_check.confirmed", case=case, task=check, before=before,
+        session, actor, f"post_check.{decision}", case=case, task=check, before=before,
         after={"item": item_task.name, "finding": finding},
     )  # fmt: skip
+    return case, check, item_task, finding, at
+
+
+def confirm(session: Session, actor: User, task_id: int, values: dict) -> CaseTask:
+    """核查属实: the promise holds; the decision stands."""
+    case, check, _, _, at = _close_check(session, actor, task_id, values, "confirmed")
     case.next_check_at = limits.next_check(case, at, case.next_timer_at)
     return check
 
 
 def refute(session: Session, actor: User, task_id: int, values: dict) -> CaseTask:
     """承诺不实: 撤销 of the decision and its e-licences, a credit record, the applicant told."""
-    case, check, item_task = _lock_check(session, actor, task_id)
-    at = now()
-    finding = values["finding"].strip()
-    before = mark_done(check, actor, {"decision": "refuted", "finding": finding}, at)
-    trail.record(
-        session, actor, "post_check.refuted", case=case, task=check, before=before,
-        after={"item": item_task.name, "finding": finding},
-    )  # fmt: skip
+    case, check, item_task, finding, at = _close_check(session, actor, task_id, values, "refuted")
     revoked = []
     licences = session.scalars(
         select(ELicence).where(

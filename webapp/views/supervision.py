@@ -15,6 +15,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp import access_policy
 from webapp.access_policy import Function
@@ -116,6 +117,9 @@ def _red_tasks(session, filters: figures.Filters) -> list[CaseTask]:
         )
         .order_by(CaseTask.due_at, CaseTask.id)
         .limit(RED_TASKS_SHOWN)
+        # The list shows each task's case number: one join, not a query per row, and not
+        # the case's large state document.
+        .options(joinedload(CaseTask.case).load_only(Case.case_no))
     )
     return list(session.scalars(stmt))
 
