@@ -98,9 +98,16 @@ def _make_app(url: str, instance_dir: Path):
 
 
 def _user_for_department() -> dict[str, str]:
+    from webapp.accounts.models import Role
     from webapp.accounts.users import DEMO_USERS
 
-    return {dept: username for username, _role, _name, dept in DEMO_USERS if dept}
+    # The first clerk of each department: the window at the county hall and each
+    # department's 承办人 (its 科室负责人 and 分管领导 act on higher levels only).
+    first: dict[str, str] = {}
+    for username, role, _name, dept in DEMO_USERS:
+        if dept and role in (Role.FRONT_DESK, Role.APPROVER):
+            first.setdefault(dept, username)
+    return first
 
 
 def _run_case(
