@@ -158,7 +158,7 @@ def calendar_import(notice_file: str):
     if not isinstance(data, dict) or not isinstance(data.get("year"), int):
         raise click.ClickException("文件应包含 year（年份）、holidays（放假日期列表）和 workdays")
     session = db_session()
-    arrangement.refresh(session)
+    arrangement.refresh(session, recheck=False)
     try:
         notice = arrangement.import_notice(
             session,
@@ -187,7 +187,7 @@ def calendar_show():
     """Print the covered range and the warning admins see, if any."""
     from webapp.working_calendar import arrangement
 
-    arrangement.refresh(db_session())
+    arrangement.refresh(db_session(), recheck=False)
     coverage = arrangement.coverage()
     click.echo(f"工作日历覆盖 {coverage.first_year} 年至 {coverage.last_day.isoformat()}")
     if coverage.warning:

@@ -99,7 +99,7 @@ def sweep(budget: float | None = None) -> int:
     session = db_session()
     total = 0
     # The calendar an administrator entered in the web app counts here too.
-    arrangement.refresh(session)
+    arrangement.refresh(session, recheck=False)
     session.rollback()
     moved = move_cards()
     if moved.tasks or moved.cases:

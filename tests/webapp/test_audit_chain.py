@@ -108,3 +108,28 @@ def test_postgres_refuses_update_and_delete(session, is_postgres, worked_case):
     ):
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(text(statement), {"id": event_id})
+
+
+def test_events_undone_with_a_savepoint_leave_the_chain_whole(session, worked_case):
+    """The worker checks each case inside a savepoint; a case whose check fails is rolled
+    back to it and then marked `timer.failed`. The head, written once as the transaction
+    commits, must follow the events that stayed, not the ones undone."""
+    from webapp.audit import trail
+
+    before = _events(session, worked_case)[-1]
+    case = session.scalars(select(Case).where(Case.case_no == worked_case)).one()
+    trail.record(session, None, "clock.paused", case=case, after={"why": "kept"})
+    session.flush()
+    with pytest.raises(RuntimeError), session.begin_nested():
+        trail.record(session, None, "timer.fired", case=case, after={"why": "undone"})
+        session.flush()
+        raise RuntimeError("the case's check failed")
+    trail.record(session, None, "timer.failed", case=case, detail="RuntimeError")
+    session.commit()
+
+    events = _events(session, worked_case)
+    assert [e.action for e in events[-2:]] == ["clock.paused", "timer.failed"]
+    assert [e.chain_seq for e in events[-2:]] == [before.chain_seq + 1, before.chain_seq + 2]
+    assert events[-1].prev_hash == events[-2].hash
+    result = verify(session)
+    assert result.intact, result.first_break

@@ -123,8 +123,9 @@ class User(UserMixin, Base):
     )
 
     # The parties (当事人) this account acts for: itself as a person, companies it
-    # represents. Loaded with the user: the access policy asks about them on case pages.
-    party_links: Mapped[list[PartyAccount]] = relationship(lazy="selectin", viewonly=True)
+    # represents. Loaded when first asked (an applicant's case pages ask; a clerk's
+    # requests and the users loaded as recipients or names never do: a statement saved).
+    party_links: Mapped[list[PartyAccount]] = relationship(lazy="select", viewonly=True)
 
     # The login session this user object was loaded through (see LoginSession); Flask-Login
     # keeps it in the signed cookie instead of the user id.

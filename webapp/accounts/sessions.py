@@ -8,7 +8,7 @@ import secrets
 from functools import cache
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.accounts.models import LoginSession, User
@@ -52,7 +52,13 @@ def start_session(session: Session, user: User) -> str:
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user of a live session, or None (ended, unknown, or user deactivated)."""
-    row = session.get(LoginSession, _digest(token))
+    # One statement per request: the session row, its user and the user's roles joined
+    # (every request asks the access policy about the roles).
+    row = session.get(
+        LoginSession,
+        _digest(token),
+        options=[joinedload(LoginSession.user).joinedload(User.role_grants)],
+    )
     if row is None or row.ended_at is not None or not row.user.active:
         return None
     row.user.login_token = token

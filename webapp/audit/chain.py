@@ -31,9 +31,13 @@ from webapp.audit.models import AuditChainHead, AuditEvent
 GENESIS = "0" * 64
 
 
+def case_chain(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
 def chain_of(event: AuditEvent) -> str:
     if event.case_id is not None:
-        return f"case:{event.case_id}"
+        return case_chain(event.case_id)
     if event.actor_id is not None:
         return f"user:{event.actor_id}"
     return "system"
@@ -59,32 +63,89 @@ def event_hash(event: AuditEvent) -> str:
 
 
 # Heads this session has locked in its current transaction, by chain: a request recording
-# five events of one case locks and reads the head once, and the events go to the database
-# with the request's next flush (one INSERT each, one UPDATE of the head), not one flush
-# per event. Forgotten at every commit and rollback (savepoints included: a rolled-back
-# savepoint may have made the head), so a head is only reused under the lock it was read by.
+# five events of one case locks and reads the head once, the events go to the database
+# with the request's flushes, and the head row is written once, as the transaction
+# commits (`_write_heads`), not once per flush. A savepoint keeps a copy of the heads as
+# they were when it began; rolled back, the heads go back to that copy (its events are
+# gone and a head it locked is released). Forgotten at every commit and rollback.
 _HEADS = "audit_chain_heads_locked"
+_AT_SAVEPOINT = "audit_chain_heads_at_savepoint"
+
+
+@dataclass
+class _Head:
+    row: AuditChainHead  # locked; written from the fields below as the transaction commits
+    seq: int
+    hash: str
+    last_event: AuditEvent | None = None
 
 
 def link(session: Session, event: AuditEvent) -> None:
-    """Give a new event its chain position and hashes, and move the head (both unflushed).
+    """Give a new event its chain position and hashes (unflushed); the head moves with it.
 
     The head row is locked for the rest of the transaction (FOR UPDATE on PostgreSQL; on
     SQLite the database's single writer does it), so two writers of one chain line up.
     """
     event.chain = chain_of(event)
-    heads = session.info.setdefault(_HEADS, {})
-    head = heads.get(event.chain)
+    head = session.info.get(_HEADS, {}).get(event.chain)
     if head is None:
-        head = _locked_head(session, event.chain)
-        heads[event.chain] = head
+        row = _locked_head(session, event.chain)
+        # Asked for after the lock: making a new head commits a savepoint, which forgets
+        # the heads the session held until then (they were written as it committed).
+        head = _Head(row, row.seq, row.hash)
+        session.info.setdefault(_HEADS, {})[event.chain] = head
     event.chain_seq = head.seq + 1
     event.prev_hash = head.hash
     event.hash = event_hash(event)
     session.add(event)
-    # The head points at its last event: the unit of work inserts the event, then writes
-    # its id into the head (a many-to-one), in whichever flush comes next.
     head.seq, head.hash, head.last_event = event.chain_seq, event.hash, event
+
+
+def start_chain(session: Session, chain: str) -> None:
+    """A chain no one else can know yet (a case made in this transaction): its head needs
+    no lock and no look-up, and is inserted once, as the transaction commits."""
+    head = _Head(AuditChainHead(chain=chain, seq=0, hash=GENESIS, event_id=0), 0, GENESIS)
+    session.info.setdefault(_HEADS, {})[chain] = head
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_heads(session: Session) -> None:
+    """Move each locked head row to its chain's last event; the commit's flush writes it
+    (after the events: the head points at its last event, a many-to-one). A new chain's
+    head is added here, with its events."""
+    for head in session.info.get(_HEADS, {}).values():
+        if head.last_event is not None:
+            head.row.seq, head.row.hash = head.seq, head.hash
+            head.row.last_event = head.last_event
+            if head.row not in session:
+                session.add(head.row)
+
+
+@sa_event.listens_for(Session, "after_transaction_create")
+def _remember_heads(session: Session, transaction) -> None:
+    if transaction.nested:
+        saved = session.info.setdefault(_AT_SAVEPOINT, {})
+        saved[transaction] = {
+            chain: (h.row, h.seq, h.hash, h.last_event)
+            for chain, h in session.info.get(_HEADS, {}).items()
+        }
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _drop_savepoint_copies(session: Session, transaction) -> None:
+    # A savepoint's copy is read after it ends (the rollback event comes after its end):
+    # the copies go with the outermost transaction.
+    if transaction.parent is None:
+        session.info.pop(_AT_SAVEPOINT, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _heads_after_rollback(session: Session, previous) -> None:
+    saved = session.info.get(_AT_SAVEPOINT, {}).pop(previous, None) if previous.nested else None
+    if saved is None:
+        _forget_heads(session)
+        return
+    session.info[_HEADS] = {chain: _Head(*values) for chain, values in saved.items()}
 
 
 def append_many(session: Session, events: list[dict]) -> int:
@@ -150,7 +211,6 @@ def _locked_head(session: Session, chain: str) -> AuditChainHead:
 
 
 @sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _forget_heads(session: Session, *_args) -> None:
     session.info.pop(_HEADS, None)
 
@@ -177,6 +237,7 @@ class Verification:
 
 def verify(session: Session) -> Verification:
     """Recompute every chain from its start; the first broken event (or chain) is named."""
+    _write_heads(session)  # this transaction's own events, if any, count as written
     stmt = select(AuditChainHead).execution_options(populate_existing=True)
     heads = {h.chain: h for h in session.scalars(stmt)}
     with closing(_chains(session)) as chains:

@@ -113,9 +113,11 @@ def sign(session: Session, applicant: User, case_no: str, item_code: str) -> Ite
 
 def after_grant(session: Session, case: Case, task: CaseTask, at: dt.datetime) -> None:
     """A granted item decided on a signed promise gets its 事后核查 task."""
-    promise = signed_promise(session, case, task.item_code)
     item = published_theme(case.theme_version).item(task.item_code)
-    if promise is None or item is None or item.promise is None:
+    if item is None or item.promise is None:
+        return  # most items: no promise to look for
+    promise = signed_promise(session, case, task.item_code)
+    if promise is None:
         return
     open_task(
         session,

@@ -11,7 +11,7 @@ from engine.working_calendar import Card
 from forms.party_roles import JOINT_ROLES
 from webapp import access_policy
 from webapp.accounts.models import Role, User
-from webapp.audit import trail
+from webapp.audit import chain, trail
 from webapp.cases.engine_state import spec_for
 from webapp.cases.locking import lock_case
 from webapp.cases.lookup import own_case_for
@@ -77,9 +77,13 @@ def open_case(
         pauses=[],
         card=Card.NONE,
         licence_holdings=sources.holdings(session, owner).to_dict(),
+        # A new case has none yet: known empty, never looked up.
+        tasks=[],
+        gaps=[],
     )
     session.add(case)
     session.flush()
+    chain.start_chain(session, chain.case_chain(case.id))
     if prepare is not None:
         prepare(case)
     trail.record(

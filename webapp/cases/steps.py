@@ -127,7 +127,9 @@ def after_engine_step(session, step: EngineStep, at: dt.datetime) -> None:
 def _hold_delivery_for_gaps(session, case: Case, at: dt.datetime) -> None:
     """A result waiting for a 容缺 material: its clock (and the case's) stops until it arrives."""
     waiting = any(t.kind == TaskKind.DELIVERY and t.status == TaskStatus.OPEN for t in case.tasks)
+    if not waiting:
+        return  # most steps: the gaps need not even be read
     missing = any(g.received_at is None for g in case.gaps)
-    if waiting and missing and not limits.is_paused(case):
+    if missing and not limits.is_paused(case):
         limits.pause(session, case, "gap", at)
         reschedule_open_tasks(case)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from webapp import access_policy
 from webapp.accounts.models import User
@@ -25,7 +25,7 @@ from webapp.cases.models import Case
 from webapp.clock import now
 from webapp.notifications import templates
 from webapp.notifications.models import Channel, OutboxMessage, OutboxStatus
-from webapp.parties.models import PartyAccount
+from webapp.parties.models import CaseParty, PartyAccount
 
 # Events later issues may add to: each needs a template file of the same name.
 EVENTS = (
@@ -57,15 +57,25 @@ def channels_of(user: User) -> list[Channel]:
 
 def case_recipients(session: Session, case: Case) -> list[User]:
     """The submitter and every account acting for a party of the case that may see it."""
-    users = {case.applicant_id: session.get(User, case.applicant_id)}
-    party_ids = [p.party_id for p in case.parties]
-    if party_ids:
-        stmt = select(PartyAccount.user_id).where(PartyAccount.party_id.in_(party_ids))
-        for user_id in session.scalars(stmt):
-            user = session.get(User, user_id)
-            if user is not None and access_policy.is_case_party(user, case):
-                users.setdefault(user.id, user)
-    return [u for u in users.values() if u is not None and u.active]
+    # One statement for the usual case (the submitter, maybe acting for their company too):
+    # the submitter and the accounts linked to the case's parties, roles loaded only if
+    # asked; each other account is checked against the access policy.
+    linked = (
+        select(PartyAccount.user_id)
+        .join(CaseParty, CaseParty.party_id == PartyAccount.party_id)
+        .where(CaseParty.case_id == case.id)
+    )
+    stmt = (
+        select(User)
+        .where(or_(User.id == case.applicant_id, User.id.in_(linked)))
+        .options(lazyload(User.role_grants))
+    )
+    users = sorted(session.scalars(stmt), key=lambda u: (u.id != case.applicant_id, u.id))
+    return [
+        user
+        for user in users
+        if user.active and (user.id == case.applicant_id or access_policy.is_case_party(user, case))
+    ]
 
 
 def notify_case(session: Session, event: str, case: Case, **variables) -> list[OutboxMessage]:

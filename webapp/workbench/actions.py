@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from webapp.accounts.models import User
 from webapp.approvals import decisions
 from webapp.back_office import extensions, levels, promises, special_procedures, supplements
-from webapp.cases.lookup import task_for
+from webapp.cases.locking import lock_task
 from webapp.cases.models import CaseTask, TaskKind
 from webapp.domain_errors import Invalid
 from webapp.front_desk import acceptance, delivery
@@ -143,8 +143,11 @@ def action_for(task: CaseTask, name: str | None) -> TaskAction:
 def act_on_task(
     session: Session, actor: User, task_id: int, action_name: str | None, values: dict
 ) -> CaseTask:
-    """Do the action on the task with its checked input; raise service errors."""
-    task = task_for(session, actor, task_id)
+    """Do the action on the task with its checked input; raise service errors.
+
+    The case is locked here, before the action is chosen by the task's kind: the action's
+    own lock then reads nothing again (cases/locking.py)."""
+    _case, task = lock_task(session, actor, task_id)
     return action_for(task, action_name).run(session, actor, task_id, values)
 
 

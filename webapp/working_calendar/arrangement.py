@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -34,6 +35,12 @@ PACKAGE, NOTICE = "package", "notice"
 
 _lock = threading.Lock()
 _installed_signature: tuple | None = None
+# How often a process asks the database whether the arrangement changed. A notice is
+# entered once a year and counts in its own process at once (`import_notice` forgets
+# what was installed); the other processes see it within this many seconds, and the
+# requests in between ask nothing.
+RECHECK_SECONDS = 5.0
+_checked_at: float | None = None
 
 
 def _signature(session: Session) -> tuple:
@@ -62,10 +69,17 @@ def load_table(session: Session) -> HolidayTable | None:
     return HolidayTable(years[0], last, frozenset(holidays), frozenset(workdays))
 
 
-def refresh(session: Session) -> None:
-    """Install the database's arrangement if it changed since this process last looked."""
-    global _installed_signature
+def refresh(session: Session, *, recheck: bool = True) -> None:
+    """Install the database's arrangement if it changed since this process last looked.
+
+    With `recheck` (requests), the database is asked at most every RECHECK_SECONDS;
+    without it (the worker's sweeps, the CLI) every time."""
+    global _installed_signature, _checked_at
+    moment = time.monotonic()
+    if recheck and _checked_at is not None and moment - _checked_at < RECHECK_SECONDS:
+        return
     signature = _signature(session)
+    _checked_at = moment
     if signature == _installed_signature:
         return
     with _lock:
@@ -75,9 +89,10 @@ def refresh(session: Session) -> None:
 
 
 def forget_installed() -> None:
-    """Make the next `refresh` read the database again (after a rolled-back change)."""
-    global _installed_signature
+    """Make the next `refresh` read the database again (after a change or a rollback)."""
+    global _installed_signature, _checked_at
     _installed_signature = None
+    _checked_at = None
 
 
 def import_notice(
@@ -130,7 +145,7 @@ def import_notice(
         },
     )
     session.flush()
-    refresh(session)
+    refresh(session, recheck=False)
     return notice
 
 
