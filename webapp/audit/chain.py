@@ -62,14 +62,18 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-# Heads this session has locked in its current transaction, by chain: a request recording
-# five events of one case locks and reads the head once, the events go to the database
-# with the request's flushes, and the head row is written once, as the transaction
-# commits (`_write_heads`), not once per flush. A savepoint keeps a copy of the heads as
-# they were when it began; rolled back, the heads go back to that copy (its events are
-# gone and a head it locked is released). Forgotten at every commit and rollback.
+# What this session's transaction has linked and not yet written, kept in `session.info`:
+# - the heads it locked, by chain: a request recording five events of one case locks and
+#   reads the head once, and the head row is written once, as the transaction commits;
+# - the events themselves, held out of the session until it commits (one INSERT for all
+#   of them) or until a query asks about audit events (`_release_for_query`), so the
+#   request's intermediate flushes do not write them one flush at a time.
+# A savepoint keeps a copy of both as they were when it began; rolled back, they go back
+# to that copy (its events are gone and a head it locked is released). All is forgotten
+# when the outermost transaction ends, however it ends.
 _HEADS = "audit_chain_heads_locked"
-_AT_SAVEPOINT = "audit_chain_heads_at_savepoint"
+_PENDING = "audit_events_pending"
+_AT_SAVEPOINT = "audit_chain_at_savepoint"
 
 
 @dataclass
@@ -81,7 +85,7 @@ class _Head:
 
 
 def link(session: Session, event: AuditEvent) -> None:
-    """Give a new event its chain position and hashes (unflushed); the head moves with it.
+    """Give a new event its chain position and hashes; it is written with the transaction.
 
     The head row is locked for the rest of the transaction (FOR UPDATE on PostgreSQL; on
     SQLite the database's single writer does it), so two writers of one chain line up.
@@ -90,14 +94,14 @@ def link(session: Session, event: AuditEvent) -> None:
     head = session.info.get(_HEADS, {}).get(event.chain)
     if head is None:
         row = _locked_head(session, event.chain)
-        # Asked for after the lock: making a new head commits a savepoint, which forgets
-        # the heads the session held until then (they were written as it committed).
+        # Asked for after the lock: making a new head commits a savepoint, which writes
+        # and forgets the heads the session held until then.
         head = _Head(row, row.seq, row.hash)
         session.info.setdefault(_HEADS, {})[event.chain] = head
     event.chain_seq = head.seq + 1
     event.prev_hash = head.hash
     event.hash = event_hash(event)
-    session.add(event)
+    session.info.setdefault(_PENDING, []).append(event)
     head.seq, head.hash, head.last_event = event.chain_seq, event.hash, event
 
 
@@ -108,11 +112,27 @@ def start_chain(session: Session, chain: str) -> None:
     session.info.setdefault(_HEADS, {})[chain] = head
 
 
+def _release(session: Session) -> None:
+    """Hand the held events to the session: the next flush inserts them, in order."""
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.add_all(pending)
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _release_for_query(state) -> None:
+    # A query about audit events (a timeline, a check for an earlier submission) sees this
+    # transaction's own events, as it would if they had been flushed one by one.
+    if state.is_select and any(m.class_ in (AuditEvent, AuditChainHead) for m in state.all_mappers):
+        _release(state.session)
+
+
 @sa_event.listens_for(Session, "before_commit")
 def _write_heads(session: Session) -> None:
-    """Move each locked head row to its chain's last event; the commit's flush writes it
-    (after the events: the head points at its last event, a many-to-one). A new chain's
-    head is added here, with its events."""
+    """The held events go in with the commit's flush, and each locked head row moves to
+    its chain's last event (after the events: the head points at it, a many-to-one). A new
+    chain's head is added here, with its events."""
+    _release(session)
     for head in session.info.get(_HEADS, {}).values():
         if head.last_event is not None:
             head.row.seq, head.row.hash = head.seq, head.hash
@@ -125,18 +145,23 @@ def _write_heads(session: Session) -> None:
 def _remember_heads(session: Session, transaction) -> None:
     if transaction.nested:
         saved = session.info.setdefault(_AT_SAVEPOINT, {})
-        saved[transaction] = {
-            chain: (h.row, h.seq, h.hash, h.last_event)
-            for chain, h in session.info.get(_HEADS, {}).items()
-        }
+        saved[transaction] = (
+            {
+                chain: (h.row, h.seq, h.hash, h.last_event)
+                for chain, h in session.info.get(_HEADS, {}).items()
+            },
+            list(session.info.get(_PENDING, ())),
+        )
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
-def _drop_savepoint_copies(session: Session, transaction) -> None:
+def _forget_at_the_end(session: Session, transaction) -> None:
     # A savepoint's copy is read after it ends (the rollback event comes after its end):
-    # the copies go with the outermost transaction.
+    # the copies go with the outermost transaction, as does everything else (a session
+    # closed without commit or rollback must not carry its events into the next one).
     if transaction.parent is None:
-        session.info.pop(_AT_SAVEPOINT, None)
+        for key in (_AT_SAVEPOINT, _PENDING, _HEADS):
+            session.info.pop(key, None)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
@@ -144,8 +169,11 @@ def _heads_after_rollback(session: Session, previous) -> None:
     saved = session.info.get(_AT_SAVEPOINT, {}).pop(previous, None) if previous.nested else None
     if saved is None:
         _forget_heads(session)
+        session.info.pop(_PENDING, None)
         return
-    session.info[_HEADS] = {chain: _Head(*values) for chain, values in saved.items()}
+    heads, pending = saved
+    session.info[_HEADS] = {chain: _Head(*values) for chain, values in heads.items()}
+    session.info[_PENDING] = pending
 
 
 def append_many(session: Session, events: list[dict]) -> int:
