@@ -395,10 +395,12 @@ def _template(definition: FieldDef) -> MergedField:
 
 def _with_usages(template: MergedField, usages: tuple[FieldUsage, ...]) -> MergedField:
     """`replace(template, usages=usages)` without re-running the frozen dataclass's
-    __init__ (fifteen attribute sets per field; a merge makes thousands)."""
+    __init__ (fifteen attribute sets per field; a merge makes thousands): a copy of the
+    template's attributes, `usages` set."""
+    attributes = template.__dict__.copy()
+    attributes["usages"] = usages
     merged = object.__new__(MergedField)
-    merged.__dict__.update(template.__dict__)
-    merged.__dict__["usages"] = usages
+    object.__setattr__(merged, "__dict__", attributes)
     return merged
 
 
