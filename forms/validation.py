@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .field_values import InvalidValue, Parser, value_parser
+from .field_values import InvalidValue, Parser, is_blank, value_parser
 from .merge import MergedField, MergedForm
 
 if TYPE_CHECKING:
@@ -91,8 +91,19 @@ class _FieldCheck:
     parse: Parser
     depends_on: str | None  # checked_as: the answer choosing the identifier type
     identifier_types: Mapping[str, str] | None  # checked_as: answer value → type
-    group: tuple[_FieldCheck, ...] | None  # a repeating group's sub-fields, parse order
+    group: _Scope | None  # a repeating group's sub-fields
     required: bool  # any item requires it (used inside repeating groups)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The fields of a form (or of a repeating group's row) compiled for parsing: first
+    those whose answer alone decides their value, as (key, parser, label); then repeating
+    groups and fields checked as identifiers, which read their chooser's parsed value."""
+
+    plain: tuple[tuple[str, Parser, str], ...]
+    other: tuple[_FieldCheck, ...]
+    by_key: Mapping[str, _FieldCheck]
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ class _Plan:
     out once per form and kept with it (a theme version's form is cached per process, so
     each application is checked against a ready plan, not a fresh walk of the form)."""
 
-    checks: tuple[_FieldCheck, ...]  # parse order: identifiers after their choosers
+    scope: _Scope
     always_shown: frozenset[str]  # a theme question, or asked by an item unconditionally
 
 
@@ -109,7 +120,7 @@ def _plan(form: MergedForm) -> _Plan:
     plan = form.__dict__.get("_validation_plan")
     if plan is None:
         plan = _Plan(
-            checks=_compile(form.fields),
+            scope=_compile(form.fields),
             always_shown=frozenset(
                 f.key for f in form.fields if f.question or any(u.when is None for u in f.usages)
             ),
@@ -119,9 +130,8 @@ def _plan(form: MergedForm) -> _Plan:
     return plan
 
 
-def _compile(fields: Sequence[MergedField]) -> tuple[_FieldCheck, ...]:
-    # A field checked as an identifier reads its chooser's parsed value: parse it after.
-    return tuple(
+def _compile(fields: Sequence[MergedField]) -> _Scope:
+    checks = [
         _FieldCheck(
             field=f,
             key=f.key,
@@ -132,7 +142,18 @@ def _compile(fields: Sequence[MergedField]) -> tuple[_FieldCheck, ...]:
             group=_compile(f.item_fields) if f.type == "array" else None,
             required=f.required,
         )
-        for f in sorted(fields, key=lambda f: f.checked_as is not None)
+        for f in fields
+    ]
+    plain = [c for c in checks if c.group is None and c.identifier_types is None]
+    # A field checked as an identifier reads its chooser's parsed value: parse it last.
+    other = sorted(
+        (c for c in checks if c.group is not None or c.identifier_types is not None),
+        key=lambda c: c.identifier_types is not None,
+    )
+    return _Scope(
+        plain=tuple((c.key, c.parse, c.label) for c in plain),
+        other=tuple(other),
+        by_key={c.key: c for c in checks},
     )
 
 
@@ -140,7 +161,7 @@ def _check(
     form: MergedForm, answers: Mapping[str, Any], regions: RegionTable | None = None
 ) -> tuple[dict[str, Any], list]:
     plan = _plan(form)
-    values, problems = _parse_scope(plan.checks, answers, None, "", regions)
+    values, problems = _parse_scope(plan.scope, answers, None, "", regions)
     visible = _Visibility(form, values, plan.always_shown)
     errors: list[FieldError] = []
     kept: dict[str, Any] = {}
@@ -159,47 +180,59 @@ def _check(
 
 
 def _parse_scope(
-    checks: tuple[_FieldCheck, ...],
+    scope: _Scope,
     answers: Any,
     row_key: str | None,
     label_prefix: str,
     regions: RegionTable | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[FieldError]]]:
-    """Parse the non-blank answers of `checks` (the form's, or those of one row `row_key`
+    """Parse the non-blank answers of `scope` (the form's, or those of one row `row_key`
     of a repeating group); errors by field key, not yet filtered."""
     values: dict[str, Any] = {}
     problems: dict[str, list[FieldError]] = {}
     get = answers.get
-    for check in checks:
-        field_key = check.key
+    for field_key, parse, field_label in scope.plain:  # every field of every application
         raw = get(field_key)
-        # is_blank(), inline: this runs for every field of every application.
+        # is_blank(), inline
         if raw is None or (raw.strip() == "" if isinstance(raw, str) else raw == []):
             continue
-        if check.group is not None:
+        try:
+            values[field_key] = parse(raw, None, regions)
+        except InvalidValue as exc:
             key = field_key if row_key is None else f"{row_key}.{field_key}"
-            label = f"{label_prefix}{check.label}"
-            rows, row_errors = _parse_group(check, raw, key, label, regions)
+            message = f"{label_prefix}{field_label}{exc.suffix}"
+            problems[field_key] = [FieldError(key, message, exc.code)]
+    for check in scope.other:
+        field_key = check.key
+        raw = get(field_key)
+        if is_blank(raw):
+            continue
+        key = field_key if row_key is None else f"{row_key}.{field_key}"
+        label = f"{label_prefix}{check.label}"
+        if check.group is not None:
+            rows, row_errors = _parse_group(check, check.group, raw, key, label, regions)
             if row_errors:
                 problems[field_key] = row_errors
             else:
                 values[field_key] = rows
             continue
-        as_type = None
-        if check.identifier_types is not None:
-            chooser = values.get(check.depends_on)
-            as_type = check.identifier_types.get(chooser) if isinstance(chooser, str) else None
+        chooser = values.get(check.depends_on)
+        types = check.identifier_types or {}
+        as_type = types.get(chooser) if isinstance(chooser, str) else None
         try:
             values[field_key] = check.parse(raw, as_type, regions)
         except InvalidValue as exc:
-            key = field_key if row_key is None else f"{row_key}.{field_key}"
-            label = f"{label_prefix}{check.label}"
             problems[field_key] = [FieldError(key, f"{label}{exc.suffix}", exc.code)]
     return values, problems
 
 
 def _parse_group(
-    group: _FieldCheck, raw: Any, key: str, label: str, regions: RegionTable | None = None
+    group: _FieldCheck,
+    scope: _Scope,
+    raw: Any,
+    key: str,
+    label: str,
+    regions: RegionTable | None = None,
 ) -> tuple[list[dict[str, Any]], list[FieldError]]:
     if not isinstance(raw, list):
         return [], [FieldError(key, f"{label}格式不正确", "type")]
@@ -210,18 +243,17 @@ def _parse_group(
     if c.max_items is not None and len(raw) > c.max_items:
         errors.append(FieldError(key, f"{label}最多填写{c.max_items}项", "max_items"))
     subs = group.field.item_fields  # display order
-    checks = {check.key: check for check in group.group or ()}
     rows: list[dict[str, Any]] = []
     for index, row in enumerate(raw):
         row_key, row_label = f"{key}[{index}]", f"{label}第{index + 1}项"
         if not isinstance(row, Mapping):
             errors.append(FieldError(row_key, f"{row_label}格式不正确", "type"))
             continue
-        values, problems = _parse_scope(group.group or (), row, row_key, row_label, regions)
+        values, problems = _parse_scope(scope, row, row_key, row_label, regions)
         for sub in subs:
             if sub.key in problems:
                 errors.extend(problems[sub.key])
-            elif sub.key not in values and checks[sub.key].required:
+            elif sub.key not in values and scope.by_key[sub.key].required:
                 errors.append(
                     FieldError(
                         f"{row_key}.{sub.key}", f"{row_label}{sub.label}为必填项", "required"
