@@ -426,14 +426,12 @@ def _merge_field(
     conflicts: list[Conflict],
 ) -> MergedField:
     effective: list[Constraints] = []
-    tightened: dict[Constraints, Constraints] = {}  # by narrowing: items often agree
+    narrowed: list[Constraints] = []  # the effective constraints of uses that narrow
     for item, use in uses:
         if use.narrowing == _NO_NARROWING:
-            effective.append(definition.constraints)  # what tighten() would give
-            continue
-        known = tightened.get(use.narrowing)
-        if known is not None:
-            effective.append(known)
+            # tighten(dictionary's, nothing) is the dictionary's, and tightening with it
+            # again changes nothing: such a use neither widens nor counts below.
+            effective.append(definition.constraints)
             continue
         for widening in widenings(definition.constraints, use.narrowing):
             conflicts.append(
@@ -446,10 +444,9 @@ def _merge_field(
                 )
             )
         effective.append(tighten(definition.constraints, use.narrowing))
-        tightened[use.narrowing] = effective[-1]
-    # tighten() is idempotent, so each distinct narrowing counts once.
+        narrowed.append(effective[-1])
     combined = definition.constraints
-    for constraints in tightened.values():
+    for constraints in narrowed:
         combined = tighten(combined, constraints)
     if contradiction(combined):
         conflicts.append(_conflict(definition, shown_key, uses, effective, combined))

@@ -294,3 +294,19 @@ def test_items_remember_their_uses_without_changing_what_they_are():
     narrowed = replace(item, fields=(FieldUse("a.name", narrowing=Constraints(max_length=5)),))
     form = merge_forms([narrowed], _dictionary())  # a new record: its own uses
     assert form.field("a.name").constraints.max_length == 5
+
+
+def test_every_item_that_widens_a_key_is_named_even_when_items_agree():
+    wide = Constraints(max_length=80)  # the dictionary allows 50
+    items = [
+        ItemRecord(
+            code=f"W-{n}",
+            name=f"放宽{n}",
+            department="X",
+            fields=(FieldUse("a.name", narrowing=wide),),
+        )
+        for n in (1, 2)
+    ]
+    with pytest.raises(MergeConflict) as raised:
+        merge_forms(items, _dictionary())
+    assert [c.item_codes for c in raised.value.conflicts] == [("W-1",), ("W-2",)]
