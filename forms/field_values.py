@@ -9,6 +9,7 @@ list of option values. 身份证号 and 统一社会信用代码 are checked as 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +36,13 @@ DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 CONTROL_CHARACTERS = "不能包含控制字符或无效字符"
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
+_DATE = re.compile(DATE_PATTERN)
+_DATETIME = re.compile(DATETIME_PATTERN)
+_MOBILE = re.compile(MOBILE_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 _STDNUM_SUFFIX = {
     stdnum_errors.InvalidLength: ("length", "长度应为18位"),
@@ -83,31 +91,69 @@ def parse_value(
     is the division table a `region` answer must name a county of; without it only the
     code's shape is checked.
     """
+    return value_parser(field)(raw, as_type, regions)
+
+
+Parser = Callable[[Any, "str | None", "RegionTable | None"], Any]
+
+
+def value_parser(field: FieldLike) -> Parser:
+    """`parse_value` for one field, with what depends on the field alone (its type, its
+    constraints, the control-character rule) decided once: validation builds one parser
+    per field of a form and calls it for every application."""
     type_ = field.type
     c = field.constraints
-    _refuse_control_characters(raw, multiline=type_ == "text")
+    refuse = _control_check(multiline=type_ == "text")
     if type_ in ("string", "text"):
-        value = _text(raw)
-        if c.max_length is not None and len(value) > c.max_length:
-            raise InvalidValue("max_length", f"不能超过{c.max_length}个字符")
-        if c.min_length is not None and len(value) < c.min_length:
-            raise InvalidValue("min_length", f"不能少于{c.min_length}个字符")
-        return parse_identifier(as_type, value, regions) if as_type else value
-    if type_ == "integer":
-        return _in_range(_integer(raw), c, field.unit)
-    if type_ in ("decimal", "money"):
-        return _in_range(_decimal(raw, c.decimals), c, field.unit)
-    if type_ == "date":
-        return _date(raw)
-    if type_ == "datetime":
-        return _datetime(raw)
-    if type_ == "enum":
-        return _choices(raw, c) if field.multiple else _choice(raw, c)
-    if type_ == "boolean":
-        return _boolean(raw)
+        max_length, min_length = c.max_length, c.min_length
+        search = (_CONTROL_IN_LINES if type_ == "text" else _CONTROL_IN_LINE).search
+
+        def parse_text(raw: Any, as_type: str | None = None, regions: Any = None) -> Any:
+            if not isinstance(raw, str):
+                refuse(raw)
+                raise InvalidValue("type", "应为文本")
+            value = raw.strip()
+            if search(value) is not None:
+                raise InvalidValue("control", CONTROL_CHARACTERS)
+            if max_length is not None and len(value) > max_length:
+                raise InvalidValue("max_length", f"不能超过{max_length}个字符")
+            if min_length is not None and len(value) < min_length:
+                raise InvalidValue("min_length", f"不能少于{min_length}个字符")
+            return parse_identifier(as_type, value, regions) if as_type else value
+
+        return parse_text
     if type_ in ("region", "mobile", "id_number", "uscc", "email"):
-        return parse_identifier(type_, _text(raw), regions)
-    raise InvalidValue("type", "的类型无法校验")
+
+        def parse_identifier_field(raw: Any, as_type: Any = None, regions: Any = None) -> Any:
+            refuse(raw)
+            return parse_identifier(type_, _text(raw), regions)
+
+        return parse_identifier_field
+    if type_ == "enum":
+        allowed = c.option_values()
+        if field.multiple:
+            return lambda raw, as_type=None, regions=None: _choices(refuse(raw), allowed)
+        return lambda raw, as_type=None, regions=None: _choice(refuse(raw), allowed)
+    if type_ == "integer":
+        unit = field.unit
+        return lambda raw, as_type=None, regions=None: _in_range(_integer(refuse(raw)), c, unit)
+    if type_ in ("decimal", "money"):
+        unit, decimals = field.unit, c.decimals
+        return lambda raw, as_type=None, regions=None: _in_range(
+            _decimal(refuse(raw), decimals), c, unit
+        )
+    if type_ == "date":
+        return lambda raw, as_type=None, regions=None: _date(refuse(raw))
+    if type_ == "datetime":
+        return lambda raw, as_type=None, regions=None: _datetime(refuse(raw))
+    if type_ == "boolean":
+        return lambda raw, as_type=None, regions=None: _boolean(refuse(raw))
+
+    def unknown_type(raw: Any, as_type: Any = None, regions: Any = None) -> Any:
+        refuse(raw)
+        raise InvalidValue("type", "的类型无法校验")
+
+    return unknown_type
 
 
 def parse_identifier(type_: str, value: str, regions: RegionTable | None = None) -> str:
@@ -120,11 +166,11 @@ def parse_identifier(type_: str, value: str, regions: RegionTable | None = None)
             raise InvalidValue("format", problem)
         return value
     if type_ == "mobile":
-        if not re.fullmatch(MOBILE_PATTERN, value):
+        if not _MOBILE.fullmatch(value):
             raise InvalidValue("format", "格式不正确")
         return value
     if type_ == "email":
-        if not re.fullmatch(EMAIL_PATTERN, value):
+        if not _EMAIL.fullmatch(value):
             raise InvalidValue("format", "格式不正确")
         return value
     validate = {"id_number": validate_resident_id, "uscc": validate_credit_code}[type_]
@@ -135,13 +181,24 @@ def parse_identifier(type_: str, value: str, regions: RegionTable | None = None)
         raise InvalidValue(code, suffix) from None
 
 
-def _refuse_control_characters(raw: Any, *, multiline: bool) -> None:
-    # Before any other check, so a hidden character is named as such in every field type
-    # (and never echoed back inside a "not an option" message).
-    texts = raw if isinstance(raw, list) else [raw]
-    for text in texts:
-        if isinstance(text, str) and has_control_characters(text.strip(), multiline=multiline):
-            raise InvalidValue("control", CONTROL_CHARACTERS)
+def _control_check(multiline: bool) -> Callable[[Any], Any]:
+    """A check that raises for an answer (a text, or a list of them) holding a control
+    character, and otherwise returns the answer as it is. It runs before any other check,
+    so a hidden character is named as such in every field type (and never echoed back
+    inside a "not an option" message)."""
+    search = (_CONTROL_IN_LINES if multiline else _CONTROL_IN_LINE).search
+
+    def refuse(raw: Any) -> Any:
+        if isinstance(raw, str):
+            if search(raw.strip()) is not None:
+                raise InvalidValue("control", CONTROL_CHARACTERS)
+        elif isinstance(raw, list):
+            for text in raw:
+                if isinstance(text, str) and search(text.strip()) is not None:
+                    raise InvalidValue("control", CONTROL_CHARACTERS)
+        return raw
+
+    return refuse
 
 
 def _text(raw: Any) -> str:
@@ -155,7 +212,7 @@ def _integer(raw: Any) -> int:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    if isinstance(raw, str) and re.fullmatch(r"[+-]?\d+", raw.strip()):
+    if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
         return int(raw.strip())
     raise InvalidValue("type", "应为整数")
 
@@ -166,7 +223,7 @@ def _decimal(raw: Any, decimals: int | None) -> Decimal:
         number = Decimal(raw)
     elif isinstance(raw, float):
         number = Decimal(str(raw))  # the number as written, not its binary approximation
-    elif isinstance(raw, str) and re.fullmatch(r"[+-]?\d+(\.\d+)?", raw.strip()):
+    elif isinstance(raw, str) and _DECIMAL.fullmatch(raw.strip()):
         try:
             number = Decimal(raw.strip())
         except InvalidOperation:
@@ -191,7 +248,7 @@ def _in_range(number: Any, c: Constraints, unit: str | None) -> Any:
 def _date(raw: Any) -> date:
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw
-    if isinstance(raw, str) and re.fullmatch(DATE_PATTERN, raw.strip()):
+    if isinstance(raw, str) and _DATE.fullmatch(raw.strip()):
         try:
             return date.fromisoformat(raw.strip())
         except ValueError:
@@ -202,7 +259,7 @@ def _date(raw: Any) -> date:
 def _datetime(raw: Any) -> datetime:
     if isinstance(raw, datetime):
         return raw
-    if isinstance(raw, str) and re.fullmatch(DATETIME_PATTERN, raw.strip()):
+    if isinstance(raw, str) and _DATETIME.fullmatch(raw.strip()):
         try:
             return datetime.fromisoformat(raw.strip())
         except ValueError:
@@ -210,18 +267,17 @@ def _datetime(raw: Any) -> datetime:
     raise InvalidValue("format", "应为有效日期时间（YYYY-MM-DD HH:MM）")
 
 
-def _choice(raw: Any, c: Constraints) -> str:
+def _choice(raw: Any, allowed: tuple[str, ...]) -> str:
     if not isinstance(raw, str):
         raise InvalidValue("type", "应为单个选项")
-    if raw not in c.option_values():
+    if raw not in allowed:
         raise InvalidValue("option", f"的取值“{raw}”不在可选范围内")
     return raw
 
 
-def _choices(raw: Any, c: Constraints) -> list[str]:
+def _choices(raw: Any, allowed: tuple[str, ...]) -> list[str]:
     if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
         raise InvalidValue("type", "应为选项列表")
-    allowed = c.option_values()
     unknown = [v for v in raw if v not in allowed]
     if unknown:
         raise InvalidValue("option", f"的取值“{'、'.join(unknown)}”不在可选范围内")

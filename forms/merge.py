@@ -255,32 +255,53 @@ def merge_forms(
     conflicts: list[Conflict] = []
     by_code = _distinct(items, conflicts)
     codes = sorted(by_code)
+    index = _dictionary_index(dictionary)
 
-    uses_of: dict[str, list[tuple[ItemRecord, FieldUse]]] = {}
+    uses_of: dict[str, list[_Use]] = {}
+    narrowed: set[str] = set()  # keys some item narrows: merged the general way
     for code in codes:
-        item = by_code[code]
-        for use in item.fields:
-            if use.key not in dictionary:
+        for entry in _item_uses(by_code[code]):
+            key = entry[0].key
+            uses = uses_of.get(key)
+            if uses is not None:
+                uses.append(entry)
+            elif key in dictionary:
+                uses_of[key] = [entry]
+            else:
+                item = by_code[code]
                 conflicts.append(
                     Conflict(
-                        use.key,
+                        key,
                         (code,),
                         (item.name,),
-                        f"事项“{item.name}”（{code}）的字段 {use.key} 不在字段字典中",
+                        f"事项“{item.name}”（{code}）的字段 {key} 不在字段字典中",
                     )
                 )
                 continue
-            uses_of.setdefault(use.key, []).append((item, use))
+            if entry[2]:
+                narrowed.add(key)
     for key in questions:
         if key not in dictionary:
             conflicts.append(Conflict(key, (), (), f"办理选项 {key} 不在字段字典中"))
 
     merged: dict[str, MergedField] = {}
-    for key, definition in dictionary.items():  # dictionary order: the common section's
-        if key in uses_of or key in questions:
-            merged[key] = _merge_field(definition, uses_of.get(key, []), key, conflicts)
-            if key in questions:
-                merged[key] = replace(merged[key], question=True)
+    templates = index.templates
+    for key in index.keys:  # dictionary order: the common section's
+        uses = uses_of.get(key)
+        if uses is None:
+            if key not in questions:
+                continue
+            uses = []
+        template = templates.get(key)
+        if template is not None and key not in narrowed:
+            # Nothing narrows the dictionary's own (consistent) constraints, so they are
+            # the merged ones: the general path below would find the same field.
+            merged[key] = _with_usages(template, tuple([usage for _, usage, _ in uses]))
+        else:
+            pairs = [(by_code[usage.item], use) for use, usage, _ in uses]
+            merged[key] = _merge_field(dictionary[key], pairs, key, conflicts)
+        if key in questions:
+            merged[key] = replace(merged[key], question=True)
     if conflicts:
         raise MergeConflict(conflicts)
 
@@ -288,6 +309,99 @@ def merge_forms(
     sections = _sections(merged, in_order, questions)
     fields = tuple(merged[key] for section in sections for key in section.fields)
     return MergedForm(tuple(FormItem(i.code, i.name) for i in in_order), fields, sections)
+
+
+# One use of a key by an item: its FieldUse, the FieldUsage the merged field records, and
+# whether the use narrows the dictionary's constraints.
+_Use = tuple[FieldUse, FieldUsage, bool]
+_NO_NARROWING = Constraints()
+
+
+def _item_uses(item: ItemRecord) -> tuple[_Use, ...]:
+    """What merging needs of each of the item's field uses, worked out once per record.
+
+    ItemRecord is frozen and a catalog's records are merged again and again (every theme,
+    every case's form); like MergedForm's cached properties, the result lives in the
+    record's __dict__, which equality and hashing of the dataclass ignore.
+    """
+    uses = item.__dict__.get("_merge_uses")
+    if uses is None:
+        uses = tuple(
+            (use, FieldUsage(item.code, use.required, use.when), use.narrowing != _NO_NARROWING)
+            for use in item.fields
+        )
+        item.__dict__["_merge_uses"] = uses
+    return uses
+
+
+class _DictionaryIndex:
+    """What merging derives from a field dictionary alone, worked out once per dictionary:
+    its key order, and for each key that needs no per-merge work (not a repeating group,
+    constraints that hold) the merged field without usages, to copy from."""
+
+    def __init__(self, dictionary: Mapping[str, FieldDef]):
+        self.keys = tuple(dictionary)
+        self.definitions = tuple(dictionary.values())
+        self.templates: dict[str, MergedField] = {
+            key: _template(definition)
+            for key, definition in dictionary.items()
+            if definition.type != "array" and not contradiction(definition.constraints)
+        }
+
+    def describes(self, dictionary: Mapping[str, FieldDef]) -> bool:
+        """Whether `dictionary` still has exactly the keys and definitions indexed (a
+        dictionary edited in place after an earlier merge gets a fresh index)."""
+        return (
+            len(dictionary) == len(self.keys)
+            and tuple(dictionary) == self.keys
+            and tuple(dictionary.values()) == self.definitions
+        )
+
+
+# By id() of the dictionary; each entry keeps its dictionary alive, so an id is never
+# reused while cached. A catalog has one dictionary, tests a few: a handful is plenty.
+_INDEXES: dict[int, tuple[Mapping[str, FieldDef], _DictionaryIndex]] = {}
+_INDEXES_KEPT = 8
+
+
+def _dictionary_index(dictionary: Mapping[str, FieldDef]) -> _DictionaryIndex:
+    cached = _INDEXES.get(id(dictionary))
+    if cached is not None and cached[0] is dictionary and cached[1].describes(dictionary):
+        return cached[1]
+    index = _DictionaryIndex(dictionary)
+    _INDEXES.pop(id(dictionary), None)
+    while len(_INDEXES) >= _INDEXES_KEPT:
+        _INDEXES.pop(next(iter(_INDEXES)), None)  # the oldest
+    _INDEXES[id(dictionary)] = (dictionary, index)
+    return index
+
+
+def _template(definition: FieldDef) -> MergedField:
+    return MergedField(
+        key=definition.key,
+        label=definition.label,
+        label_en=definition.label_en,
+        type=definition.type,
+        privacy=definition.privacy,
+        hint=definition.hint,
+        unit=definition.unit,
+        constraints=definition.constraints,
+        multiple=definition.multiple,
+        checked_as=definition.checked_as,
+        from_licence=definition.from_licence,
+        reuse=definition.reuse,
+    )
+
+
+def _with_usages(template: MergedField, usages: tuple[FieldUsage, ...]) -> MergedField:
+    """`replace(template, usages=usages)` without re-running the frozen dataclass's
+    __init__ (fifteen attribute sets per field; a merge makes thousands): a copy of the
+    template's attributes, `usages` set."""
+    attributes = template.__dict__.copy()
+    attributes["usages"] = usages
+    merged = object.__new__(MergedField)
+    object.__setattr__(merged, "__dict__", attributes)
+    return merged
 
 
 def _distinct(items: Sequence[ItemRecord], conflicts: list[Conflict]) -> dict[str, ItemRecord]:
@@ -312,7 +426,13 @@ def _merge_field(
     conflicts: list[Conflict],
 ) -> MergedField:
     effective: list[Constraints] = []
+    narrowed: list[Constraints] = []  # the effective constraints of uses that narrow
     for item, use in uses:
+        if use.narrowing == _NO_NARROWING:
+            # tighten(dictionary's, nothing) is the dictionary's, and tightening with it
+            # again changes nothing: such a use neither widens nor counts below.
+            effective.append(definition.constraints)
+            continue
         for widening in widenings(definition.constraints, use.narrowing):
             conflicts.append(
                 Conflict(
@@ -324,8 +444,9 @@ def _merge_field(
                 )
             )
         effective.append(tighten(definition.constraints, use.narrowing))
+        narrowed.append(effective[-1])
     combined = definition.constraints
-    for constraints in effective:
+    for constraints in narrowed:
         combined = tighten(combined, constraints)
     if contradiction(combined):
         conflicts.append(_conflict(definition, shown_key, uses, effective, combined))

@@ -42,3 +42,15 @@ def test_the_report_prints_median_and_p95_for_each_step():
     assert "median" in text and "p95" in text
     for step in ("merge_forms", "to_json_schema", "validate_application"):
         assert step in text
+
+
+def test_the_report_sets_each_target_beside_its_reference_of_the_same_run():
+    text = report(repeat=2)
+    verdicts = text.split("目标 targets (issue 21, 中位数 median):\n", 1)[1].splitlines()
+    assert [line.split(":")[0].strip() for line in verdicts] == [
+        "merge_forms",
+        "validate_application（完整申请）",
+    ]
+    for line, target in zip(verdicts, ("≤ 5 ms", "≤ 2 ms"), strict=True):
+        assert target in line and "参照 reference" in line and "×" in line
+        assert ("达标 met" in line) != ("未达标 missed" in line)  # met or not, never asserted
