@@ -171,7 +171,11 @@ class CaseStateSerializer:
             if task.internal_data:
                 row["n"] = convert(task.internal_data)
             before = cleaned[parent] if parent is not None else {}
-            changed = {k: convert(v) for k, v in data.items() if not _same(before.get(k, _NONE), v)}
+            changed = {
+                k: convert(v)
+                for k, v in data.items()
+                if not _same(before.get(k, _NONE), v, convert)
+            }
             if changed:
                 row["d"] = changed
             gone = [k for k in before if k not in data]
@@ -267,14 +271,23 @@ def _depth_first(workflow) -> list[Task]:
     return tasks
 
 
-def _same(a, b) -> bool:
-    """Equal and of the same types throughout (1, 1.0 and True are equal in Python only)."""
+def _same(a, b, convert) -> bool:
+    """Whether `b` would be written exactly as `a` is: same types throughout, and equal in
+    the written form (1, 1.0 and True are equal in Python, so are Decimal 1.0 and 1.00 or
+    one instant in two time zones; their JSON differs)."""
     if a is b:
         return True
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+        return a.keys() == b.keys() and all(_same(v, b[k], convert) for k, v in a.items())
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y, convert) for x, y in zip(a, b, strict=True))
+    if isinstance(a, str | int):  # bool is an int
+        return a == b
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    written_a, written_b = convert(a), convert(b)
+    if written_a is a:  # a type the registry does not know: JSON will refuse it anyway
+        return bool(a == b)
+    return _same(written_a, written_b, convert)
