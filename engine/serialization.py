@@ -116,13 +116,13 @@ class CaseStateSerializer:
         """The case's state as a JSON-able dict; `state_from_dict` gives the workflow back."""
         try:
             dct = {"format": STATE_FORMAT, **self._workflow_to_dict(workflow)}
+            subprocesses = {
+                str(task_id): {"spec": sub.spec.name, **self._workflow_to_dict(sub)}
+                for task_id, sub in workflow.subprocesses.items()
+            }
         except TaskTreeOutOfShape:
             # Never seen from the engine; if it happens, keep everything in the long form.
             return self.spiff_state_to_dict(workflow)
-        subprocesses = {
-            str(task_id): {"spec": sub.spec.name, **self._workflow_to_dict(sub)}
-            for task_id, sub in workflow.subprocesses.items()
-        }
         if subprocesses:
             dct["subprocesses"] = subprocesses
         if workflow.bpmn_events:

@@ -249,6 +249,17 @@ def test_a_tree_the_compact_format_cannot_express_is_kept_whole(enterprise, seri
     assert _engine_view(serializer.state_from_dict(stored, spec, subs)) == _engine_view(wf)
 
 
+def test_a_subprocess_tree_out_of_shape_keeps_the_whole_case_whole(serializer):
+    theme = compile_theme(SUB_BPMN, {"综合窗口": "FRONT_DESK"})
+    spec, subs = theme.spec, theme.subprocess_specs
+    wf = start_case(spec, subs, {"enterprise_name": "测试科技有限公司"})
+    (sub,) = wf.subprocesses.values()
+    Task(sub, sub.spec.task_specs["Task_Review"], state=TaskState.COMPLETED)  # in no tree
+    stored = _stored(serializer, wf)
+    assert stored["format"] == "1.5"
+    assert _engine_view(serializer.state_from_dict(stored, spec, subs)) == _engine_view(wf)
+
+
 # --- states written before the compact format (cases in flight) ---------------------------
 
 
