@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from .clerk_during_sweep import DUE_CASES
 from .clerk_during_sweep import report as clerk_during_sweep_report
+from .engine_state_bench import report as engine_state_report
 from .engine_throughput import BPMN, REPO, bare_engine, floor_path
 from .merge_bench import report as merge_report
 from .product_path import (
@@ -200,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, result in (("SQLite", sqlite), ("PostgreSQL", locals().get("pg"))):
         if result is not None and result.footprint:
             print(f"每件办结案件字节 bytes per completed case, {label}: {result.footprint}")
+    print()
+    print("… 引擎状态 engine state: bytes, restore, store", file=sys.stderr, flush=True)
+    print(engine_state_report())
     print()
     print("… 每请求语句 statements per request", file=sys.stderr, flush=True)
     print(statements_report())
