@@ -30,7 +30,8 @@ NAMING_CONVENTION = {
 MAX_ROW_ID = 2**31 - 1
 
 # jsonb on PostgreSQL (queryable, compact); JSON text elsewhere. Engine state survives
-# jsonb's key reordering because task data is stored whole (engine/serialization.py).
+# jsonb's key reordering because its tasks are a list, each task's data rebuilt from its
+# parent's in list order, never in key order (engine/serialization.py).
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 
