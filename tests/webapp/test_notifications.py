@@ -92,7 +92,8 @@ def _rows(session, case_no, event=None) -> list[OutboxMessage]:
     stmt = select(OutboxMessage).where(OutboxMessage.case_id == _case(session, case_no).id)
     if event:
         stmt = stmt.where(OutboxMessage.event == event)
-    return list(session.scalars(stmt))
+    # In the order they were written: without ORDER BY, PostgreSQL returns heap order.
+    return list(session.scalars(stmt.order_by(OutboxMessage.id)))
 
 
 def _acceptance_task(window, case_no: str) -> int:
