@@ -179,8 +179,19 @@ def _rows(session: Session, where: list, cursor: _Cursor | None, limit: int):
         ]
     if limit == 0:  # only "does anything follow?"
         return [], bool(session.scalar(select(select(CaseTask.id).where(*where).exists())))
+    # The page's ids first, from case_tasks alone: an index range in (due_at, id) order
+    # that stops after `limit + 1` rows whatever the planner believes of the filter (with a
+    # stale estimate of one red task among 30,000 it joined and sorted them all: 450 ms).
+    page = (
+        select(CaseTask.id)
+        .where(*where)
+        .order_by(CaseTask.due_at, CaseTask.id)
+        .limit(limit + 1)
+        .subquery("page")
+    )
     stmt = (
         select(CaseTask)
+        .join(page, page.c.id == CaseTask.id)
         .join(CaseTask.case)
         # One query for the page: the list shows case, applicant and theme of every row —
         # and only those columns: a case's state and a version's definition are large JSON
@@ -203,9 +214,7 @@ def _rows(session: Session, where: list, cursor: _Cursor | None, limit: int):
             .load_only(ThemeVersion.number, ThemeVersion.theme_id),
             joinedload(CaseTask.claimed_by),
         )
-        .where(*where)
         .order_by(CaseTask.due_at, CaseTask.id)
-        .limit(limit + 1)
     )
     rows = list(session.scalars(stmt).unique())
     return rows[:limit], len(rows) > limit
