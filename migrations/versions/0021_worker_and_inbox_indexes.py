@@ -1,7 +1,8 @@
 """Indexes for the worker and the inbox at a million open tasks: the bulk card moves read
 only the tasks (and cases) whose card can still move, in the order their instants come;
 the inbox's due-date index carries the columns its filters and capped counts test
-(PostgreSQL: read from the index alone)
+(PostgreSQL: read from the index alone), and its 24小时内到期 filter reads the tasks not yet
+red in due order
 
 Revision ID: 0021
 Revises: 0020
@@ -36,6 +37,11 @@ def upgrade() -> None:
         "ix_cases_open_promise", "cases", ["promised_at"],
         postgresql_where=PROMISE_WATCHED, sqlite_where=PROMISE_WATCHED,
     )  # fmt: skip
+    op.create_index(
+        "ix_case_tasks_department_not_red_due", "case_tasks", ["department_id", "due_at", "id"],
+        postgresql_include=["holder_role", "claimed_by_id"],
+        postgresql_where=OPEN_NOT_RED, sqlite_where=OPEN_NOT_RED,
+    )  # fmt: skip
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_case_tasks_department_status_due", table_name="case_tasks")
         op.create_index(
@@ -48,6 +54,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_case_tasks_department_status_due", table_name="case_tasks")
         op.create_index("ix_case_tasks_department_status_due", "case_tasks", INBOX_COLUMNS)
+    op.drop_index("ix_case_tasks_department_not_red_due", table_name="case_tasks")
     op.drop_index("ix_cases_open_promise", table_name="cases")
     op.drop_index("ix_case_tasks_open_yellow", table_name="case_tasks")
     op.drop_index("ix_case_tasks_open_due", table_name="case_tasks")

@@ -1,7 +1,9 @@
 """The clerk's inbox (待办): filters, counts per filter, sorted by due date, keyset pages.
 
 Every query runs on the `case_tasks` projection with the index
-(department_id, status, due_at, id); no case state is loaded to list or count.
+(department_id, status, due_at, id), which on PostgreSQL also carries the columns the
+filters test (24小时内到期 has a partial index of the tasks not yet red); a page's ids are
+picked from it before anything is joined, and no case state is loaded to list or count.
 
 同城通办: a front-desk clerk placed at a service point sees the cases of their point first
 (handed in, accepted or to be collected there), then the shared pool (通办池: online
