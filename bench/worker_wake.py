@@ -76,6 +76,10 @@ def _populate(app, now: dt.datetime, due: int, due_at: dt.datetime) -> list[int]
                         "bpmn_id": "Task_Registration", "kind": "item", "name": "企业设立登记",
                         "department_id": samr.id, "item_code": "SAMR-QYSLDJ", "status": "open",
                         "created_at": created, "allowed_days": Decimal(1), "due_at": task_due,
+                        # 自然日: the due instant is the start + 24 h exactly, so the deadline
+                        # set below agrees with what the case's own check recomputes (else
+                        # that check turns the red cards back, and the figure measures that).
+                        "calendar_days": is_due,
                         "yellow_at": created + dt.timedelta(hours=1)
                         if is_due
                         else task_due - dt.timedelta(days=1),
@@ -159,10 +163,10 @@ def run(url: str, label: str, due: int) -> list[str]:
             with engine.begin() as conn:
                 conn.execute(
                     text(
-                        "UPDATE case_tasks SET due_at = :due WHERE id IN "
+                        "UPDATE case_tasks SET due_at = :due, created_at = :start WHERE id IN "
                         f"({','.join(map(str, ids))})"
                     ),
-                    {"due": deadline},
+                    {"due": deadline, "start": deadline - dt.timedelta(days=1)},
                 )
                 conn.execute(
                     text(

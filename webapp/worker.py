@@ -1,12 +1,14 @@
 """The background worker process.
 
 Each sweep runs in its own application context. First it moves the cards whose instant has
-come in bulk (deadlines/cards.py: a few statements per 500 tasks, a short transaction
+come in bulk (deadlines/cards.py: a few statements per 200 tasks, a short transaction
 each), so a thousand overdue tasks are red within a second of their deadline; then it
 brings each due case up to date (deadlines/sweep.py: BPMN timers, 容缺 promises, the legal
 limit, the next look), committing after every case; then it delivers the notification
-outbox (notifications/delivery.py), committing after every message. Several workers may
-run at once against one PostgreSQL; row locks with SKIP LOCKED share the work.
+outbox (notifications/delivery.py), committing after every message. Throughout, cards
+that come due (or that a clerk's lock made it skip) are moved again every `CARDS_EVERY`
+(CardMover). Several workers may run at once against one PostgreSQL; row locks with SKIP
+LOCKED share the work.
 
 Between sweeps it sleeps until the earliest due instant, woken early by a request that
 scheduled something sooner (deadlines/wake.py), and never longer than `interval`.
@@ -14,6 +16,7 @@ scheduled something sooner (deadlines/wake.py), and never longer than `interval`
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import threading
@@ -43,10 +46,16 @@ CASES_PER_TRANSACTION = 1
 # the lock back within microseconds. A pause after each case lets the waiting clerk in.
 # (PostgreSQL queues a waiter for the row lock: no pause there.)
 SQLITE_TURN = 0.002
+# While a pass does slower work, due cards are moved again at least this often (CardMover).
+CARDS_EVERY = 1.0
+# Red tasks handed to 效能监督 per transaction: each is an audit event and a notice per
+# recipient (~20 ms), so a chunk keeps the next card move within about a second.
+ESCALATE_CHUNK = 50
 
 
-def deliver_notifications(limit: int = 1000) -> int:
-    """Send due outbox messages, one transaction each (notifications/delivery.py)."""
+def deliver_notifications(limit: int = 1000, mover: CardMover | None = None) -> int:
+    """Send due outbox messages, one transaction each (notifications/delivery.py); with
+    `mover`, due cards keep moving meanwhile."""
     session = db_session()
     sms = sms_channel_from_config(current_app.config)
     done = 0
@@ -61,11 +70,15 @@ def deliver_notifications(limit: int = 1000) -> int:
         if not sent:
             break
         done += 1
+        if mover is not None:
+            mover.keep_up()
+    if mover is not None:
+        mover.escalate()
     return done
 
 
 def move_cards() -> cards.Moved:
-    """Every due card move, in bulk, a short transaction per chunk; then escalation."""
+    """Every due card move, in bulk, a short transaction per chunk (no escalation)."""
     session = db_session()
     at = clock_now()
     moved = cards.Moved()
@@ -81,33 +94,72 @@ def move_cards() -> cards.Moved:
             moved += chunk
             if chunk.tasks + chunk.cases < cards.CHUNK:
                 break
-    if moved.red_task_ids:
-        try:
-            session.connection(execution_options={WRITE_INTENT: True})
-            cards.turned_red(session, moved.red_task_ids, at)
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
     return moved
 
 
-def sweep(budget: float | None = None) -> int:
-    """One pass over due work: cards in bulk, then a transaction per case; returns how many
-    cases it handled. With `budget` (seconds) it stops after that long with cases left,
-    so the next pass moves newly due cards first."""
+class CardMover:
+    """Due cards first, all through a pass: moves them in bulk, and again whenever
+    `CARDS_EVERY` has passed while slower work runs (escalating red tasks, each due case,
+    the outbox). A task skipped because a clerk held its case (SKIP LOCKED), or one that
+    came due meanwhile, so turns red within about that delay, not after the whole pass
+    (a pass escalating a thousand red tasks and delivering their notices takes ~40 s).
+    The tasks it turned red go to 效能监督 in chunks, with a move between chunks."""
+
+    def __init__(self) -> None:
+        self._moved_at = -float("inf")
+        self._red: list[tuple[list[int], dt.datetime]] = []
+
+    def move(self) -> cards.Moved:
+        at = clock_now()
+        moved = move_cards()
+        self._moved_at = time.monotonic()
+        if moved.tasks or moved.cases:
+            log.info("cards moved: %d tasks, %d cases", moved.tasks, moved.cases)
+        if moved.red_task_ids:
+            self._red.append((moved.red_task_ids, at))
+        return moved
+
+    def keep_up(self) -> None:
+        """Move due cards again if `CARDS_EVERY` has passed since the last move."""
+        if time.monotonic() - self._moved_at >= CARDS_EVERY:
+            self.move()
+
+    def escalate(self) -> None:
+        """Hand every task turned red so far to 效能监督, a transaction per chunk."""
+        session = db_session()
+        while self._red:
+            ids, at = self._red[0]
+            chunk, rest = ids[:ESCALATE_CHUNK], ids[ESCALATE_CHUNK:]
+            try:
+                session.connection(execution_options={WRITE_INTENT: True})
+                cards.turned_red(session, chunk, at)
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+            if rest:
+                self._red[0] = (rest, at)
+            else:
+                self._red.pop(0)
+            self.keep_up()
+
+
+def sweep(budget: float | None = None, mover: CardMover | None = None) -> int:
+    """One pass over due work: cards in bulk (and their escalation), then a transaction per
+    case; returns how many cases it handled. With `budget` (seconds) it stops after that
+    long with cases left, so the next pass moves newly due cards first."""
     session = db_session()
+    mover = mover or CardMover()
     total = 0
     # The calendar an administrator entered in the web app counts here too.
     arrangement.refresh(session, recheck=False)
     session.rollback()
-    moved = move_cards()
-    if moved.tasks or moved.cases:
-        log.info("cards moved: %d tasks, %d cases", moved.tasks, moved.cases)
+    mover.move()
+    mover.escalate()
     started = time.monotonic()
     while True:
         if budget is not None and time.monotonic() - started > budget:
-            return total
+            break
         try:
             # This transaction will write: on SQLite take the write lock at BEGIN, so
             # workers queue instead of deadlocking (no-op on PostgreSQL, which row-locks).
@@ -119,14 +171,17 @@ def sweep(budget: float | None = None) -> int:
             raise
         total += handled
         if handled < CASES_PER_TRANSACTION:
-            return total
+            break
         if session.get_bind().dialect.name == "sqlite":
             time.sleep(SQLITE_TURN)
+        mover.keep_up()
+    mover.escalate()
+    return total
 
 
-def escalate_still_red() -> int:
+def escalate_still_red(mover: CardMover | None = None) -> int:
     """效能监督: red cards still red after N more working days go up a level; a transaction
-    per batch (supervision/escalation.py)."""
+    per batch (supervision/escalation.py); with `mover`, due cards keep moving meanwhile."""
     session = db_session()
     total = 0
     while True:
@@ -138,6 +193,8 @@ def escalate_still_red() -> int:
             session.rollback()
             raise
         total += handled
+        if mover is not None:
+            mover.keep_up()
         if handled < escalation.BATCH:
             return total
 
@@ -180,9 +237,10 @@ def run_worker(app: Flask, *, once: bool = False, interval: float = 30.0) -> boo
                 if alarm is None and not once:
                     alarm = wake.Alarm(db_session().get_bind().engine, stop)
                 try:
-                    advanced = sweep(None if once else PASS_SECONDS)
-                    escalate_still_red()
-                    sent = deliver_notifications()
+                    mover = CardMover()
+                    advanced = sweep(None if once else PASS_SECONDS, mover)
+                    escalate_still_red(mover)
+                    sent = deliver_notifications(mover=mover)
                     ok = True
                     if advanced:
                         log.info("sweep handled %d cases", advanced)

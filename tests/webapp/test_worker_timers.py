@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.cases import open_tasks
+from webapp import worker as yjs_worker
 from webapp.cases.engine_state import restore_workflow
 from webapp.deadlines import sweep as deadline_sweep
 from webapp.models import AuditEvent, Case, CaseTask, TaskStatus
@@ -263,3 +264,56 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_the_next_finishes(site):
                 ]
             )
             assert case.next_check_at is None or case.next_check_at > now
+
+
+def test_a_card_due_while_the_pass_escalates_turns_red_before_the_escalations_end(
+    site, monkeypatch
+):
+    """Escalating red tasks is slow (an audit event and notices each): a task that comes
+    due meanwhile is turned red between two chunks of it, not after the whole pass."""
+    case_nos = site.cases_at_the_timer(3)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    with Session(site.engine) as session:
+        first, second, later = (
+            next(t for t in c.tasks if t.status == TaskStatus.OPEN)
+            for c in site.cases(session, case_nos)
+        )
+        first_id, second_id, later_id = first.id, second.id, later.id
+        session.execute(
+            update(CaseTask).where(CaseTask.id.in_([first_id, second_id])).values(due_at=past)
+        )
+        session.execute(
+            update(CaseTask)
+            .where(CaseTask.id == later_id)
+            .values(due_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+        )
+        session.commit()
+    monkeypatch.setattr(yjs_worker, "CARDS_EVERY", 0.0)
+    monkeypatch.setattr(yjs_worker, "ESCALATE_CHUNK", 1)
+    turned_red = yjs_worker.cards.turned_red
+
+    def the_third_comes_due_during_the_first_escalation(session, task_ids, at):
+        turned_red(session, task_ids, at)
+        # Committed with this chunk (on SQLite no other connection may write meanwhile).
+        session.execute(update(CaseTask).where(CaseTask.id == later_id).values(due_at=past))
+
+    monkeypatch.setattr(
+        yjs_worker.cards, "turned_red", the_third_comes_due_during_the_first_escalation
+    )
+    with site.app.app_context():
+        yjs_worker.sweep(budget=0)
+    with Session(site.engine) as session:
+
+        def event_id(action: str, task_id: int) -> int:
+            return session.scalar(
+                select(func.min(AuditEvent.id)).where(
+                    AuditEvent.action == action, AuditEvent.task_id == task_id
+                )
+            )
+
+        assert {session.get(CaseTask, i).card for i in (first_id, second_id, later_id)} == {"red"}
+        second_escalated = max(
+            event_id("task.escalated", first_id), event_id("task.escalated", second_id)
+        )
+        assert event_id("task.card_red", later_id) < second_escalated
+        assert event_id("task.escalated", later_id) is not None

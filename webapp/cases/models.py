@@ -9,7 +9,7 @@ import enum
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, false, func
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.working_calendar import Card
@@ -105,6 +105,15 @@ class TaskKind(enum.StrEnum):
 
 class Case(Base):
     __tablename__ = "cases"
+    __table_args__ = (
+        # The worker's bulk move of broken promises (deadlines/cards.py, migration 0021).
+        Index(
+            "ix_cases_open_promise",
+            "promised_at",
+            postgresql_where=text("status = 'in_progress' AND card <> 'red'"),
+            sqlite_where=text("status = 'in_progress' AND card <> 'red'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -200,8 +209,17 @@ class CaseTask(Base):
     __tablename__ = "case_tasks"
     __table_args__ = (
         Index("ix_case_tasks_department_status", "department_id", "status", "id"),
-        # The inbox sorts by due date within a department, keyset on (due_at, id).
-        Index("ix_case_tasks_department_status_due", "department_id", "status", "due_at", "id"),
+        # The inbox sorts by due date within a department, keyset on (due_at, id); on
+        # PostgreSQL its filters and capped counts read the included columns from the index
+        # alone (workbench/inbox.py, migration 0021).
+        Index(
+            "ix_case_tasks_department_status_due",
+            "department_id",
+            "status",
+            "due_at",
+            "id",
+            postgresql_include=["card", "holder_role", "claimed_by_id"],
+        ),
         Index("ix_case_tasks_claimed_status", "claimed_by_id", "status"),
         # Cards are rare: the yellow/red filters, their counts and their due-date order are
         # answered from this index alone (an empty filter must not walk the whole inbox).
@@ -219,6 +237,32 @@ class CaseTask(Base):
         Index("ix_case_tasks_status_department_card", "status", "department_id", "card"),
         # "cases a department worked on" (the dashboard's department filter), from the index.
         Index("ix_case_tasks_case_department", "case_id", "department_id"),
+        # The inbox's 24小时内到期 filter: the tasks not yet red in due order, so the page and
+        # its count never step over the red ones, which come first by due date (at a
+        # million open tasks most may be red). Migration 0021.
+        Index(
+            "ix_case_tasks_department_not_red_due",
+            "department_id",
+            "due_at",
+            "id",
+            postgresql_include=["holder_role", "claimed_by_id"],
+            postgresql_where=text("status = 'open' AND card <> 'red'"),
+            sqlite_where=text("status = 'open' AND card <> 'red'"),
+        ),
+        # The worker's bulk card moves (deadlines/cards.py): only tasks whose card can still
+        # move, in the order their instants come (migration 0021).
+        Index(
+            "ix_case_tasks_open_due",
+            "due_at",
+            postgresql_where=text("status = 'open' AND card <> 'red'"),
+            sqlite_where=text("status = 'open' AND card <> 'red'"),
+        ),
+        Index(
+            "ix_case_tasks_open_yellow",
+            "yellow_at",
+            postgresql_where=text("status = 'open' AND card = 'none'"),
+            sqlite_where=text("status = 'open' AND card = 'none'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

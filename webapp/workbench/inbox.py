@@ -1,7 +1,9 @@
 """The clerk's inbox (待办): filters, counts per filter, sorted by due date, keyset pages.
 
 Every query runs on the `case_tasks` projection with the index
-(department_id, status, due_at, id); no case state is loaded to list or count.
+(department_id, status, due_at, id), which on PostgreSQL also carries the columns the
+filters test (24小时内到期 has a partial index of the tasks not yet red); a page's ids are
+picked from it before anything is joined, and no case state is loaded to list or count.
 
 同城通办: a front-desk clerk placed at a service point sees the cases of their point first
 (handed in, accepted or to be collected there), then the shared pool (通办池: online
@@ -179,8 +181,19 @@ def _rows(session: Session, where: list, cursor: _Cursor | None, limit: int):
         ]
     if limit == 0:  # only "does anything follow?"
         return [], bool(session.scalar(select(select(CaseTask.id).where(*where).exists())))
+    # The page's ids first, from case_tasks alone: an index range in (due_at, id) order
+    # that stops after `limit + 1` rows whatever the planner believes of the filter (with a
+    # stale estimate of one red task among 30,000 it joined and sorted them all: 450 ms).
+    page = (
+        select(CaseTask.id)
+        .where(*where)
+        .order_by(CaseTask.due_at, CaseTask.id)
+        .limit(limit + 1)
+        .subquery("page")
+    )
     stmt = (
         select(CaseTask)
+        .join(page, page.c.id == CaseTask.id)
         .join(CaseTask.case)
         # One query for the page: the list shows case, applicant and theme of every row —
         # and only those columns: a case's state and a version's definition are large JSON
@@ -203,9 +216,7 @@ def _rows(session: Session, where: list, cursor: _Cursor | None, limit: int):
             .load_only(ThemeVersion.number, ThemeVersion.theme_id),
             joinedload(CaseTask.claimed_by),
         )
-        .where(*where)
         .order_by(CaseTask.due_at, CaseTask.id)
-        .limit(limit + 1)
     )
     rows = list(session.scalars(stmt).unique())
     return rows[:limit], len(rows) > limit
