@@ -478,19 +478,9 @@ def _merge_field(
                         sub_definition, sub_uses, f"{shown_key}[].{sub_definition.key}", conflicts
                     )
                 )
-    return MergedField(
-        key=definition.key,
-        label=definition.label,
-        label_en=definition.label_en,
-        type=definition.type,
-        privacy=definition.privacy,
-        hint=definition.hint,
-        unit=definition.unit,
+    return replace(
+        _template(definition),
         constraints=combined,
-        multiple=definition.multiple,
-        checked_as=definition.checked_as,
-        from_licence=definition.from_licence,
-        reuse=definition.reuse,
         usages=tuple(FieldUsage(item.code, use.required, use.when) for item, use in uses),
         item_fields=tuple(item_fields),
     )
