@@ -10,7 +10,8 @@ _NO_CALENDAR = "health."
 
 
 def register(app: Flask) -> None:
-    """Before each request, install the administrators' calendar if it changed."""
+    """Before requests, install the administrators' calendar if it changed (asked at most
+    every few seconds: `arrangement.RECHECK_SECONDS`)."""
 
     @app.before_request
     def _refresh_calendar() -> None:

@@ -2,10 +2,11 @@
 
 Seeded from `chinesecalendar` for the years it ships (migration 0012); administrators add
 each later year from the State Council's notice (`import_notice`: the admin page and `yjs
-calendar import`). Every process installs what the database holds (`refresh`, before each
-request and each worker sweep: one small query), so a notice entered in one process counts
-in all of them at their next request. From `WARNING_DAYS` before the last covered day,
-admins are warned; past it deadlines are counted Monday–Friday and marked provisional.
+calendar import`). Every process installs what the database holds (`refresh`: one small
+query, before each worker sweep and before requests at most every RECHECK_SECONDS), so a
+notice entered in one process counts there at once and in the others within seconds.
+From `WARNING_DAYS` before the last covered day, admins are warned; past it deadlines are
+counted Monday–Friday and marked provisional.
 """
 
 from __future__ import annotations
