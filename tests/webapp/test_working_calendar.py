@@ -89,6 +89,26 @@ def test_an_admin_enters_the_next_years_notice(login, session):
         assert 'id="calendar-warning"' not in admin.get("/admin/").get_data(as_text=True)
 
 
+def test_a_notice_entered_in_another_process_counts_here_within_seconds(login, monkeypatch):
+    """Requests ask the database about the calendar at most every RECHECK_SECONDS: a notice
+    another server process took in is used here once that much time has passed."""
+    original = working_calendar.installed()
+    clock = [1000.0]
+    monkeypatch.setattr(arrangement.time, "monotonic", lambda: clock[0])
+    login("admin").post_form("/admin/calendar", data=NOTICE_2027)
+    # This process as another one still is: the old table, looked a moment ago.
+    working_calendar.install(original)
+    arrangement._installed_signature = ("stale",)
+    arrangement._checked_at = clock[0]
+    window = login("window")
+    clock[0] += arrangement.RECHECK_SECONDS / 2
+    window.get("/clerk/")
+    assert working_calendar.last_covered_day() == dt.date(2026, 12, 31)
+    clock[0] += arrangement.RECHECK_SECONDS
+    window.get("/clerk/")
+    assert working_calendar.last_covered_day() == dt.date(2027, 12, 31)
+
+
 def test_a_wrong_notice_is_refused_with_every_problem_named(login):
     admin = login("admin")
     response = admin.post_form(
