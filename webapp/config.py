@@ -30,6 +30,12 @@ MIN_METRICS_TOKEN_LENGTH = 16
 DEFAULT_WEB_WORKERS = 2
 DEFAULT_WEB_THREADS = 4
 DEFAULT_WEB_TIMEOUT = 60
+# Seconds an idle kept-alive connection stays open. Longer than the proxy's own idle limit
+# for its upstream connections (nginx `keepalive_timeout` in the upstream block, 60 s), so
+# the proxy always closes first: a server closing first races the proxy's next request on
+# that connection, and nginx does not retry a POST (the clerk would see a 502). gunicorn's
+# own default is 2 s.
+DEFAULT_WEB_KEEPALIVE = 75
 
 
 def _secret_key(instance: Path, environment: str) -> str:
@@ -188,6 +194,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "WEB_WORKERS": _int_setting("YJS_WEB_WORKERS", DEFAULT_WEB_WORKERS, minimum=1),
         "WEB_THREADS": _int_setting("YJS_WEB_THREADS", DEFAULT_WEB_THREADS, minimum=1),
         "WEB_TIMEOUT": _int_setting("YJS_WEB_TIMEOUT", DEFAULT_WEB_TIMEOUT, minimum=1),
+        "WEB_KEEPALIVE": _int_setting("YJS_WEB_KEEPALIVE", DEFAULT_WEB_KEEPALIVE, minimum=1),
         # How many reverse proxies in front set X-Forwarded-*; 0 trusts none of them.
         "PROXY_HOPS": _int_setting("YJS_PROXY_HOPS", 0, minimum=0),
         # Who may read /metrics beside direct local requests: a bearer token (empty: nobody).

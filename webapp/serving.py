@@ -51,6 +51,7 @@ def server_options(config: dict, host: str, port: int) -> dict:
         "threads": config["WEB_THREADS"],
         "worker_class": "gthread",
         "timeout": config["WEB_TIMEOUT"],
+        "keepalive": config["WEB_KEEPALIVE"],
         "graceful_timeout": 30,
         "proc_name": "yjs",
         # gunicorn's control socket sits at one fixed path per user: two servers on one

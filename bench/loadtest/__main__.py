@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             health = _rows(Path(tmp) / "health")["/healthz"]
             journey = _rows(Path(tmp) / "journey")
+            failed = _failures(Path(tmp) / "journey")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -159,7 +160,18 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name:<12} n={int(row['Request Count']):<6} p50 {float(row['50%']):6.0f} ms  "
             f"p95 {p95:6.0f} ms = {p95 / max(health_p95, 1):.1f}× /healthz p95 (目标 target ≤ 3×)"
         )
+    for name, error, count in failed:
+        print(f"  失败 failed: {name} ×{count}: {error}")
     return 0
+
+
+def _failures(csv_prefix: Path) -> list[tuple[str, str, int]]:
+    """What failed and why (locust's failures file), so a failure is read, not just counted."""
+    path = Path(f"{csv_prefix}_failures.csv")
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [(r["Name"], r["Error"][:300], int(r["Occurrences"])) for r in csv.DictReader(f)]
 
 
 if __name__ == "__main__":

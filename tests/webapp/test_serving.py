@@ -9,6 +9,7 @@ and must serve.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -340,6 +341,17 @@ def test_the_server_starts_as_the_deploy_doc_says(served_database, tmp_path):
         assert browser.get("/healthz")[0] == 200
         status, _, body = browser.get("/readyz")
         assert (status, json.loads(body)) == (200, {"status": "ready"})
+        # A proxy's kept-alive connection, idle a few seconds, still answers: the server
+        # does not close it under the proxy (nginx would answer a POST sent on it with 502).
+        kept = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            for pause in (0, 3):
+                time.sleep(pause)
+                kept.request("GET", "/healthz")
+                response = kept.getresponse()
+                assert response.status == 200 and response.read()
+        finally:
+            kept.close()
         status, headers, _ = browser.get("/login", headers={"X-Request-ID": "from-nginx-1"})
         assert status == 200 and headers["X-Request-ID"] == "from-nginx-1"
         # YJS_SECURE_COOKIES=1: the session cookie is for HTTPS only.

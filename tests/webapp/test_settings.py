@@ -135,6 +135,7 @@ def test_development_keeps_its_key_in_the_instance_folder(environment, tmp_path)
 def test_server_settings_have_defaults_for_a_small_machine(environment):
     config = load_config()
     assert (config["WEB_WORKERS"], config["WEB_THREADS"]) == (2, 4)
+    assert config["WEB_KEEPALIVE"] == 75  # longer than nginx's upstream keepalive_timeout
     assert config["PROXY_HOPS"] == 0 and config["METRICS_TOKEN"] == ""
     assert config["LOG_FORMAT"] == "json"
 
