@@ -13,6 +13,7 @@ import time
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -167,6 +168,13 @@ class Database:
 
 def get_db() -> Database:
     return current_app.extensions["yjs_db"]
+
+
+def conflict_insert(session: Session, table):
+    """An INSERT that can say ON CONFLICT DO NOTHING / DO UPDATE: each database's own
+    construct (PostgreSQL and SQLite both have the clause)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def db_session() -> Session:

@@ -7,11 +7,16 @@ front desk may accept; each side sees the case, and nobody sees the other's othe
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
 
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from webapp.db import make_engine
 from webapp.models import Case, User
 from webapp.parties import case_parties
-from webapp.parties.models import Capacity
+from webapp.parties.models import Capacity, Party
 
 from .conftest import enterprise_answers, housing_answers
 
@@ -166,3 +171,33 @@ def test_a_corrected_application_is_confirmed_anew_by_the_other_side(register, l
     assert "确认共同申请" in page and "1290000" in page
     assert seller.post_form(f"/applicant/cases/{case_no}/confirm").status_code == 302
     assert window.post_json(f"/api/tasks/{task}/complete", {}).status_code == 200
+
+
+def test_two_transactions_naming_one_new_company_at_once_share_its_row(
+    database_url, is_postgres
+):
+    """Two cases of one company decided at the same moment: the second insert of its party
+    waits for the first and takes its row (no unique-constraint error, no 500)."""
+    if not is_postgres:
+        pytest.skip("SQLite serialises whole writes: the race needs PostgreSQL's row locks")
+    engine = make_engine(database_url)
+    uscc = "91441322MA5RACE01X"
+    try:
+        with Session(engine) as first, Session(engine) as second:
+            made = case_parties.company(first, uscc, "并发测试有限公司")  # inserted, not committed
+            found: list = []
+            waiting = threading.Thread(
+                target=lambda: found.append(case_parties.company(second, uscc, "并发测试有限公司"))
+            )
+            waiting.start()
+            waiting.join(timeout=1)
+            assert waiting.is_alive()  # held by the first transaction's uncommitted row
+            first.commit()
+            waiting.join(timeout=30)
+            assert [p.id for p in found] == [made.id]
+            second.commit()
+    finally:
+        with Session(engine) as cleanup:
+            cleanup.execute(delete(Party).where(Party.number == uscc))
+            cleanup.commit()
+        engine.dispose()

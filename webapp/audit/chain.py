@@ -21,12 +21,11 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as lite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.audit.models import AuditChainHead, AuditEvent
+from webapp.db import conflict_insert
 
 GENESIS = "0" * 64
 
@@ -189,13 +188,11 @@ def append_many(session: Session, events: list[dict]) -> int:
     chains = sorted({e["chain"] for e in events})
     if chains & session.info.get(_HEADS, {}).keys():
         raise RuntimeError("append_many after link in one transaction: heads would diverge")
-    dialect = session.get_bind().dialect.name
     heads: dict[str, list] = {}
     for start in range(0, len(chains), 1000):
         part = chains[start : start + 1000]
-        insert = (pg_insert if dialect == "postgresql" else lite_insert)(heads_table)
         session.execute(
-            insert.on_conflict_do_nothing(index_elements=["chain"]),
+            conflict_insert(session, heads_table).on_conflict_do_nothing(index_elements=["chain"]),
             [{"chain": c, "seq": 0, "hash": GENESIS, "event_id": 0} for c in part],
         )
         stmt = (

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.cases.models import CaseNumberCounter
+from webapp.db import conflict_insert
 
 
 def next_case_number(session: Session, today: dt.date) -> str:
     """Reserve the next number of `today` atomically (an upsert holds the counter row)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = CaseNumberCounter.__table__
     stmt = (
-        insert(table)
+        conflict_insert(session, table)
         .values(day=today, last=1)
         .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
         .returning(table.c.last)

@@ -33,6 +33,7 @@ from webapp.accounts.models import User
 from webapp.audit import trail
 from webapp.cases.models import Case
 from webapp.clock import now
+from webapp.db import conflict_insert
 from webapp.domain_errors import Conflict, Invalid
 from webapp.parties.models import Capacity, CaseParty, Party, PartyAccount, PartyKind
 from webapp.themes.published import published_theme
@@ -60,15 +61,18 @@ def _party(session: Session, kind: PartyKind, number: str, name: str) -> Party:
     number = number.strip().upper()
     if not number:
         raise Invalid("当事人缺少证件号码")
-    found = session.scalars(
-        select(Party).where(Party.kind == kind.value, Party.number == number)
-    ).one_or_none()
+    stmt = select(Party).where(Party.kind == kind.value, Party.number == number)
+    found = session.scalars(stmt).one_or_none()
     if found is not None:
         return found
-    party = Party(kind=kind.value, number=number, name=name.strip() or number)
-    session.add(party)
-    session.flush()
-    return party
+    # Two requests may name the same new person or company at once (two cases of one
+    # company): whichever inserts second takes the row the first made, not a 500.
+    session.execute(
+        conflict_insert(session, Party.__table__)
+        .values(kind=kind.value, number=number, name=name.strip() or number)
+        .on_conflict_do_nothing(index_elements=["kind", "number"])
+    )
+    return session.scalars(stmt).one()
 
 
 def add_to_case(
