@@ -173,9 +173,7 @@ def test_a_corrected_application_is_confirmed_anew_by_the_other_side(register, l
     assert window.post_json(f"/api/tasks/{task}/complete", {}).status_code == 200
 
 
-def test_two_transactions_naming_one_new_company_at_once_share_its_row(
-    database_url, is_postgres
-):
+def test_two_transactions_naming_one_new_company_at_once_share_its_row(database_url, is_postgres):
     """Two cases of one company decided at the same moment: the second insert of its party
     waits for the first and takes its row (no unique-constraint error, no 500)."""
     if not is_postgres:
