@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             health = _rows(Path(tmp) / "health")["/healthz"]
             journey = _rows(Path(tmp) / "journey")
             failed = _failures(Path(tmp) / "journey")
+            server_errors = _server_errors(Path(tmp) / "server.log") if failed else []
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -162,7 +163,23 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, error, count in failed:
         print(f"  失败 failed: {name} ×{count}: {error}")
+    for line in server_errors:
+        print(f"  服务器日志 server log: {line}")
     return 0
+
+
+def _server_errors(log: Path) -> list[str]:
+    """The server's own account of what went wrong: each logged error's last line."""
+    lines = []
+    for raw in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        if entry.get("level") in ("ERROR", "CRITICAL"):
+            trace = (entry.get("exc_info") or entry.get("message") or "").strip().splitlines()
+            lines.append(trace[-1][:300] if trace else str(entry)[:300])
+    return lines[:10]
 
 
 def _failures(csv_prefix: Path) -> list[tuple[str, str, int]]:
